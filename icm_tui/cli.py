@@ -6,6 +6,7 @@ TUI's dependencies never load for a CLI call.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -28,9 +29,24 @@ class IcmGroup(click.Group):
             click.echo("icm: interrupted", err=True)
             ctx.exit(130)
 
-    def resolve_command(self, ctx, args):
-        # Turn click's own usage errors into exit 2 (click already does) - nothing to add here.
-        return super().resolve_command(ctx, args)
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in LAZY_COMMANDS:
+            module_name, _, attr = LAZY_COMMANDS[name].partition(":")
+            command = getattr(importlib.import_module(module_name), attr)
+        return command
+
+
+LAZY_COMMANDS = {
+    "db": "icm_tui.cli_db:db",
+    "export": "icm_tui.cli_export:export",
+    "import": "icm_tui.cli_export:import_group",
+    "report": "icm_tui.cli_report:report",
+}
+"""Commands defined in their own modules, imported only when called."""
 
 
 def _is_located(line: str) -> bool:
