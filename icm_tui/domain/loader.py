@@ -38,6 +38,22 @@ PERSON_KEYS = ("id", "name", "department")
 SERVICE_KEYS = ("id", "name", "provider", "consumers", "target_days")
 THRESHOLD_KEYS = ("escalate_after_carries", "escalate_after_overdue_days")
 
+EXAMPLES = {
+    "version": "'version: 1'",
+    "series": "'series: weekly-coordination'",
+    "title": "'title: Weekly coordination'",
+    "items": "'items:' followed by '- title: ...' lines",
+    "timebox": "'timebox: 10' (minutes)",
+    "departments": "'departments: [{id: it, name: IT}]'",
+    "id": "'id: zhang-wei'",
+    "name": "'name: Zhang Wei'",
+    "department": "'department: it'",
+    "provider": "'provider: it'",
+}
+
+MAX_PROBLEMS = 100
+"""Past this many problems in one file, the rest are counted, not listed."""
+
 CADENCES = tuple(c.value for c in Cadence)
 KINDS = tuple(k.value for k in ItemKind)
 MINUTES_IN_A_DAY = 24 * 60
@@ -94,15 +110,18 @@ class _Checker:
     def fields(self, node: Mapping, allowed: Seq[str], required: Seq[str], what: str) -> dict[str, Node]:
         """The known fields of a mapping; unknown keys and missing required ones are reported."""
         found: dict[str, Node] = {}
+        listed = False
         for key, (key_node, value) in node.pairs.items():
             if key in allowed:
                 found[key] = value
-            else:
-                hint = did_you_mean(key, allowed) or f"; allowed keys: {', '.join(allowed)}"
-                self.at(key_node, f"unknown key '{key}' in {what}{hint}")
+                continue
+            hint = did_you_mean(key, allowed)
+            if not hint and not listed:
+                hint, listed = f"; allowed keys: {', '.join(allowed)}", True
+            self.at(key_node, f"unknown key '{key}' in {what}{hint or '; remove it'}")
         for key in required:
             if key not in node.pairs:
-                self.at(node, f"{what} has no '{key}'; add a '{key}:' line")
+                self.at(node, f"{what} has no '{key}'; add one, like {EXAMPLES.get(key, key + ': ...')}")
         return found
 
     def text(self, node: Node | None, field: str, required: bool = False) -> str | None:
@@ -154,10 +173,11 @@ class _Checker:
                 return None
             return value
         if _SEXAGESIMAL.match(text):
+            value = sexagesimal(text)
             self.at(
                 node,
-                f"unquoted {text} is read by YAML 1.1 as the number {sexagesimal(text)}; "
-                f"write the {unit} as one whole number, like {example}",
+                f"unquoted {text} is read by YAML 1.1 as {'the number ' + str(value) if value is not None else 'a number'}"
+                f" (digits:digits count in base 60); write the {unit} as one whole number, like {example}",
             )
         elif _OCTAL.match(text):
             self.at(node, f"{text} is read by YAML as {plain_surprise(text)}; drop the leading zero")
@@ -463,6 +483,16 @@ def _org_department(chk: _Checker, dept_ids: set[str], node: Node | None, field:
     return dept
 
 
+def _raise(chk: _Checker, fallback: str) -> None:
+    """LoadError with the problems in file order, at most MAX_PROBLEMS of them listed."""
+    problems = sorted(chk.problems, key=lambda p: (p.line, p.col)) or [Problem(chk.display, 1, 1, fallback)]
+    if len(problems) > MAX_PROBLEMS:
+        rest = problems[MAX_PROBLEMS]
+        more = f"and {len(problems) - MAX_PROBLEMS} more problems from here on; fix the ones above first"
+        problems = [*problems[:MAX_PROBLEMS], Problem(rest.path, rest.line, rest.col, more)]
+    raise LoadError(problems)
+
+
 def load_org(path: str | os.PathLike[str], *, display: str | None = None) -> Org:
     """The organisation in an org.yaml; LoadError with every problem otherwise."""
     display = display if display is not None else str(path)
@@ -470,7 +500,7 @@ def load_org(path: str | os.PathLike[str], *, display: str | None = None) -> Org
     chk = _Checker(display, problems)
     org = _org(chk, root) if root is not None else None
     if chk.problems or org is None:
-        raise LoadError(chk.problems or [Problem(display, 1, 1, "not a valid org.yaml")])
+        _raise(chk, "not a valid org.yaml")
     return org
 
 
@@ -481,7 +511,7 @@ def load_agenda(path: str | os.PathLike[str], org: Org, *, display: str | None =
     chk = _Checker(display, problems)
     agenda = _agenda(chk, root, org, str(path)) if root is not None else None
     if chk.problems or agenda is None:
-        raise LoadError(chk.problems or [Problem(display, 1, 1, "not a valid agenda")])
+        _raise(chk, "not a valid agenda")
     return agenda
 
 

@@ -38,9 +38,14 @@ class Problem(msgspec.Struct, frozen=True):
     message: str
 
     def __str__(self) -> str:
+        message = self.message.translate(_ONE_LINE)
         if self.line <= 0:
-            return f"{self.path}: {self.message}"
-        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+            return f"{self.path}: {message}"
+        return f"{self.path}:{self.line}:{self.col}: {message}"
+
+
+# Everything str.splitlines() breaks on, escaped, so that a problem is always one line.
+_ONE_LINE = {ord(c): repr(c)[1:-1] for c in "\n\r\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 class Node:
@@ -191,6 +196,7 @@ def parse_yaml(text: str, display: str) -> tuple[Node | None, list[Problem]]:
     keys: list[Scalar | None] = []  # the pending key of each open mapping, None before a key
     root: Node | None = None
     documents = 0
+    aliases: set[str] = set()
     try:
         while True:
             event = loader.get_event()
@@ -226,7 +232,9 @@ def parse_yaml(text: str, display: str) -> tuple[Node | None, list[Problem]]:
                     keys.pop()
             elif cls is yaml.AliasEvent:
                 mark = event.start_mark
-                problem(mark, f"aliases (*{event.anchor}) are not allowed; write the value out in full")
+                if event.anchor not in aliases:  # an alias bomb repeats them by the hundred: say it once
+                    aliases.add(event.anchor)
+                    problem(mark, f"aliases (*{event.anchor}) are not allowed; write the value out in full")
                 node = Scalar("", False, mark.line + 1, mark.column + 1, bad=True)
             elif cls is yaml.DocumentStartEvent:
                 documents += 1
@@ -312,14 +320,13 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, display: str) -> Pro
     what = _one_line(error.problem or "not valid YAML")
     if error.context:
         what = f"{what} ({_one_line(error.context)})"
-    lines = text.splitlines()
+    lines = text.split("\n")
     here = lines[line - 1][col - 1 : col] if 0 < line <= len(lines) else ""
-    if here == "\t" or ("\t" in what):
-        hint = "a tab character here; YAML indents with spaces, replace the tab with spaces"
-    elif "nesting depth" in what:
-        hint = "nested too deep; an agenda needs only a few levels"
-    else:
-        hint = "check the indentation, the colons and the quoting here (quote text that contains ': ' or '#')"
+    if here == "\t" or "tab character" in what:
+        return Problem(display, line, col, "a tab character: YAML indents with spaces; replace the tab with spaces")
+    if "nesting depth" in what:
+        return Problem(display, line, col, "nested too deep; an agenda needs only a few levels")
+    hint = "check the indentation, the colons and the quoting here (quote text that contains ': ' or ' #')"
     return Problem(display, line, col, f"invalid YAML: {what}; {hint}")
 
 
