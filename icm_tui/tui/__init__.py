@@ -1,0 +1,1 @@
+"""The Textual front end: one consumer of the services among several."""

@@ -1,0 +1,50 @@
+"""The app shell: help, palette commands from bindings, background store work."""
+
+from __future__ import annotations
+
+from icm_tui.store import MemoryStore
+from icm_tui.tui.app import IcmApp
+from icm_tui.tui.dialogs import HelpScreen, PromptDialog, ScoreDialog
+from icm_tui.workspace import Workspace
+
+
+async def test_help_opens_and_closes(tmp_path):
+    app = IcmApp(Workspace(tmp_path), store=MemoryStore(), poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_submit_runs_off_loop_and_reports_errors(tmp_path):
+    app = IcmApp(Workspace(tmp_path), store=MemoryStore(), poll=False)
+    results = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.submit(lambda: app.services.add_action("Fix [/] parser", owner="li"), results.append)
+        app.submit(lambda: app.services.done("A-99"))
+        await app.settle()
+        await pilot.pause()
+        assert [a.ref for a in results] == ["A-1"]
+        assert app.store.action("A-1").title == "Fix [/] parser"
+
+
+async def test_score_dialog_returns_score_and_comment(tmp_path):
+    app = IcmApp(Workspace(tmp_path), store=MemoryStore(), poll=False)
+    answers = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(ScoreDialog("A-1 [red]x"), answers.append)
+        await pilot.pause()
+        await pilot.press("4")
+        await pilot.press("c", *"fine 5", "enter")
+        await pilot.pause()
+        app.push_screen(PromptDialog("Why?"), answers.append)
+        await pilot.pause()
+        await pilot.press("enter")  # empty answer refused
+        await pilot.press("escape")
+        await pilot.pause()
+    assert answers == [(4, "fine 5"), None]
