@@ -1,0 +1,709 @@
+"""The embedded default store: TinyDB files in a workspace's data/ folder.
+
+Layout::
+
+    data/icm.json              TinyDB file, table `_meta`: schema version and shard sizes
+    data/icm.lock              the lock every write takes (filelock, flock on POSIX)
+    data/actions/000000.json   TinyDB file, table `actions`: refs A-0 .. A-999
+    data/actions/000001.json   refs A-1000 .. A-1999, and so on; likewise meetings/,
+    data/requests/, data/pulses/ (meetings 100 refs a file: they are big and rewritten often)
+    data/backups/<UTC time>/   rotating generations (see backups.py)
+    data/corrupt/              files moved aside by `icm db restore`, never deleted
+
+Why shards: at 50,000 action items a single file is ~40 MB; rewriting it for every `icm action
+add` would cost far more than Taskwarrior's append. Here an add rewrites one file of at most
+1,000 items (~1 MB, a few ms), and an update rewrites the one file its ref lives in. The TinyDB
+doc_id of a record is its ref number, so a ref names its file and its document without an index,
+doc_ids are never reused and never leave this module.
+
+Writes (insert, update, put_many) take the exclusive file lock (bounded wait, then StoreError),
+read the shard they touch through `AtomicJSONStorage` (which re-reads only when the file's stat
+signature differs from what this process last read), run the caller's function on the fresh
+record, let TinyDB apply the change in memory and write the file once, atomically (storage.py).
+The next ref is the highest shard's largest doc_id + 1, computed under the lock: there is no
+separate counter that could drift from the data.
+
+Reads decode a shard's bytes straight into the msgspec Structs (~3 us a record, no TinyDB
+documents in between) and keep them, keyed by the file's stat signature: a shard is parsed once
+per process until another process replaces it, and `version()` is a handful of stat calls.
+Opening is lazy: it reads icm.json (a few hundred bytes) and checks the first and last byte of
+every shard, so a truncated or garbage-tailed file is refused at once; a file is fully parsed
+before any of its data is used or rewritten, and a file that does not parse is never written:
+StoreError names it, why, and the newest backup holding a good copy.
+
+Schema: `_meta.schema` is SCHEMA for new stores; an older store is migrated forward at open
+by MIGRATIONS[v] (v -> v+1) under the lock after a backup; a newer one is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from filelock import FileLock, Timeout
+from tinydb import TinyDB
+from tinydb.table import Document, Table
+
+from icm_tui.errors import StoreError, UnknownRef
+from icm_tui.store.backups import Backups, Generation
+from icm_tui.store.base import Kind, R, Store, ref_number
+from icm_tui.store.storage import (
+    AtomicJSONStorage,
+    Sig,
+    atomic_write,
+    clean_temp_files,
+    encode,
+    read_bytes,
+    stat_sig,
+)
+
+SCHEMA = 1
+"""The schema version this code writes."""
+
+META_FILE = "icm.json"
+LOCK_FILE = "icm.lock"
+META_TABLE = "_meta"
+LOCK_TIMEOUT = 10.0
+DEFAULT_SHARD_SIZE = {Kind.ACTIONS: 1000, Kind.MEETINGS: 100, Kind.REQUESTS: 1000, Kind.PULSES: 1000}
+SHARD_NAME = re.compile(r"^(\d{6})\.json$")
+OPEN_DBS = 4
+"""TinyDB files kept open (with their parsed documents) between writes: the hot shards."""
+
+Migration = Callable[["TinyDBStore"], None]
+MIGRATIONS: dict[int, Migration] = {}
+"""MIGRATIONS[v] turns a schema-v store into a schema-v+1 one (use `TinyDBStore.map_documents`)."""
+
+
+class Meta(msgspec.Struct, kw_only=True):
+    """The store's own record in icm.json."""
+
+    schema: int
+    shard_size: dict[str, int]
+    created: str = ""
+
+
+_META_DECODER = msgspec.json.Decoder(dict[str, dict[str, Meta]])
+_DECODERS = {kind: msgspec.json.Decoder(dict[str, dict[str, kind.record_type]]) for kind in Kind}
+
+
+def shard_name(index: int) -> str:
+    """The file name of shard `index`."""
+    return f"{index:06d}.json"
+
+
+def decode_meta(data: bytes) -> Meta:
+    """The Meta record of icm.json bytes (msgspec errors or ValueError when it is not one)."""
+    tables = _META_DECODER.decode(data)
+    if set(tables) != {META_TABLE} or set(tables[META_TABLE]) != {"1"}:
+        raise ValueError(f"expected exactly one `{META_TABLE}` document")
+    return tables[META_TABLE]["1"]
+
+
+def decode_shard(kind: Kind, data: bytes, index: int | None = None, size: int | None = None) -> dict[int, Any]:
+    """Records of a shard's bytes by ref number, in ref order; ValueError/msgspec errors when bad.
+
+    With `index` and `size`, also checks that every ref belongs in this shard and matches its doc_id.
+    """
+    tables = _DECODERS[kind].decode(data)
+    if set(tables) - {kind.value}:
+        raise ValueError(f"unexpected tables {sorted(set(tables) - {kind.value})}")
+    docs = tables.get(kind.value, {})
+    numbers = [int(k) for k in docs]
+    records = dict(zip(numbers, docs.values()))
+    if any(a > b for a, b in zip(numbers, numbers[1:])):
+        records = dict(sorted(records.items()))
+    if index is not None and size is not None:
+        prefix = kind.prefix + "-"
+        for number, record in records.items():
+            if number // size != index:
+                raise ValueError(f"doc {number} does not belong in shard {index}")
+            if record.ref != f"{prefix}{number}":
+                raise ValueError(f"doc {number} has ref {record.ref!r}")
+    return records
+
+
+def _why(error: Exception) -> str:
+    text = str(error)
+    if isinstance(error, msgspec.DecodeError):
+        if "truncated" in text:
+            return f"the file ends too early (truncated or empty): {text}"
+        if "trailing characters" in text.lower():
+            return f"there is garbage after the data: {text}"
+        if "utf-8" in text.lower():
+            return f"the file is not valid UTF-8: {text}"
+        return f"malformed JSON: {text}"
+    if isinstance(error, msgspec.ValidationError):
+        return f"unexpected content: {text}"
+    return text
+
+
+class TinyDBStore(Store):
+    """Action items, meetings, requests and pulses in sharded TinyDB files under `data_dir`."""
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        shard_size: int | dict[Kind, int] | None = None,
+        backup_interval: float = 600.0,
+        backup_keep: int = 10,
+        lock_timeout: float = LOCK_TIMEOUT,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.backups = Backups(self.data_dir, interval=backup_interval, keep=backup_keep)
+        self._mutex = threading.RLock()
+        self._lock_timeout = lock_timeout
+        self._lock: FileLock | None = None
+        self._typed: dict[Path, tuple[Sig, dict[int, Any]]] = {}
+        self._dbs: OrderedDict[Path, TinyDB] = OrderedDict()
+        self._seen: Hashable = None
+        self._meta_sig: Sig | None = None
+        self.meta = self._open(create, shard_size)
+        self._seen = self.version()
+
+    # Opening.
+
+    def _open(self, create: bool, shard_size: int | dict[Kind, int] | None) -> Meta:
+        if not self.data_dir.is_dir():
+            if not create:
+                raise StoreError(f"no store in {self.data_dir} (run a command that writes, or check --workspace)")
+            try:
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"cannot create {self.data_dir}: {error.strerror}") from None
+        self._lock = FileLock(str(self.data_dir / LOCK_FILE), timeout=self._lock_timeout)
+        self._clean_leftovers()
+        meta = self._read_meta()
+        if meta is None:
+            if any(self._shards(kind) for kind in Kind):
+                raise StoreError(
+                    f"{self.data_dir / META_FILE} is missing but {self.data_dir} holds records; "
+                    f"restore it with `icm db restore`"
+                )
+            if not create:
+                raise StoreError(f"no store in {self.data_dir}")
+            meta = self._create(shard_size)
+        if meta.schema > SCHEMA:
+            raise StoreError(
+                f"{self.data_dir / META_FILE} has schema version {meta.schema}, this icm knows up to "
+                f"{SCHEMA}: upgrade icm to use this store"
+            )
+        self.meta = meta
+        if meta.schema < SCHEMA:
+            meta = self._migrate(meta)
+        self._quick_check()
+        return meta
+
+    def _clean_leftovers(self) -> None:
+        """Remove temp files of interrupted writes, if no other process is writing right now."""
+        assert self._lock is not None
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            return  # a writer's temp files are in use; whoever opens next cleans up
+        except OSError as error:
+            raise StoreError(f"cannot lock {self.data_dir / LOCK_FILE}: {error.strerror}") from None
+        try:
+            clean_temp_files(self.data_dir)
+            for kind in Kind:
+                clean_temp_files(self.data_dir / kind.value)
+            self.backups.clean_temp()
+        finally:
+            self._lock.release()
+
+    def _read_meta(self) -> Meta | None:
+        path = self.data_dir / META_FILE
+        loaded = read_bytes(path)
+        if loaded is None:
+            return None
+        data, sig = loaded
+        try:
+            meta = decode_meta(data)
+        except (msgspec.MsgspecError, ValueError) as error:
+            raise self.corrupt(META_FILE, _why(error)) from None
+        self._meta_sig = sig
+        return meta
+
+    def _create(self, shard_size: int | dict[Kind, int] | None) -> Meta:
+        if isinstance(shard_size, int):
+            sizes = {kind: shard_size for kind in Kind}
+        else:
+            sizes = {**DEFAULT_SHARD_SIZE, **(shard_size or {})}
+        import datetime as _dt
+
+        meta = Meta(
+            schema=SCHEMA,
+            shard_size={kind.value: sizes[kind] for kind in Kind},
+            created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        )
+        with self._locked():
+            existing = self._read_meta()  # another process may have created it meanwhile
+            if existing is not None:
+                return existing
+            self._write_meta(meta)
+        return meta
+
+    def _write_meta(self, meta: Meta) -> None:
+        path = self.data_dir / META_FILE
+        db = TinyDB(path, storage=AtomicJSONStorage)
+        storage: AtomicJSONStorage = db.storage  # type: ignore[assignment]
+        storage.begin()
+        try:
+            table = db.table(META_TABLE, cache_size=0)
+            table.truncate()
+            table.insert(Document(msgspec.to_builtins(meta), doc_id=1))
+            self._meta_sig = storage.commit()
+        except BaseException:
+            storage.discard()
+            raise
+        finally:
+            db.close()
+
+    def _migrate(self, meta: Meta) -> Meta:
+        with self._locked():
+            current = self._read_meta() or meta
+            if current.schema >= SCHEMA:
+                return current
+            self.backups.snapshot(self.data_dir, self.files(), self.verify, current.schema)
+            while current.schema < SCHEMA:
+                step = MIGRATIONS.get(current.schema)
+                if step is None:
+                    raise StoreError(f"no migration from schema {current.schema} to {current.schema + 1}")
+                self.meta = current
+                step(self)
+                current = msgspec.structs.replace(current, schema=current.schema + 1)
+                self._write_meta(current)
+            self.meta = current
+            return current
+
+    def _quick_check(self) -> None:
+        """Refuse at once a shard whose first or last byte shows it cut short or padded."""
+        for kind in Kind:
+            for index in self._shards(kind):
+                path = self._shard_path(kind, index)
+                try:
+                    with open(path, "rb") as handle:
+                        head = handle.read(1)
+                        size = handle.seek(0, os.SEEK_END)
+                        handle.seek(max(0, size - 64))
+                        tail = handle.read().rstrip()
+                except FileNotFoundError:
+                    continue
+                except OSError as error:
+                    raise StoreError(f"cannot read {path}: {error.strerror}") from None
+                if head != b"{" or not tail.endswith(b"}"):
+                    why = "the file is empty" if size == 0 else "the file is cut short or has garbage at its end"
+                    raise self.corrupt(self._rel(path), why)
+
+    # Files.
+
+    def _shard_dir(self, kind: Kind) -> Path:
+        return self.data_dir / kind.value
+
+    def _shard_path(self, kind: Kind, index: int) -> Path:
+        return self._shard_dir(kind) / shard_name(index)
+
+    def _shards(self, kind: Kind) -> list[int]:
+        """Indexes of the kind's shard files, ascending."""
+        try:
+            names = os.listdir(self._shard_dir(kind))
+        except FileNotFoundError:
+            return []
+        return sorted(int(m.group(1)) for name in names if (m := SHARD_NAME.match(name)))
+
+    def shard_size(self, kind: Kind) -> int:
+        """How many refs one file of `kind` holds."""
+        return self.meta.shard_size[kind.value]
+
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.data_dir).as_posix()
+
+    def files(self) -> list[str]:
+        """Every store file, relative to data/ (icm.json first)."""
+        rels = [META_FILE] if (self.data_dir / META_FILE).exists() else []
+        for kind in Kind:
+            rels += [f"{kind.value}/{shard_name(i)}" for i in self._shards(kind)]
+        return rels
+
+    def verify(self, rel: str, data: bytes) -> int:
+        """Parse the bytes of store file `rel` fully; its record count (raises when it is bad)."""
+        if rel == META_FILE:
+            decode_meta(data)
+            return 1
+        kind_name, _, name = rel.partition("/")
+        match = SHARD_NAME.match(name)
+        if kind_name not in Kind._value2member_map_ or match is None:
+            raise ValueError(f"{rel} is not a store file")
+        kind = Kind(kind_name)
+        meta = getattr(self, "meta", None)
+        size = meta.shard_size.get(kind.value) if meta is not None else None
+        return len(decode_shard(kind, data, int(match.group(1)), size))
+
+    def corrupt(self, rel: str, why: str) -> StoreError:
+        """The error for a store file that does not parse: which, why, and the way back."""
+        path = self.data_dir / rel
+        lines = [f"{path} cannot be read: {why}", "the file was left exactly as it is"]
+        try:
+            good = self.backups.newest_good(rel, self.verify)
+        except Exception:
+            good = None
+        if good is not None:
+            lines.append(f"newest good backup: {good.path} (taken {good.manifest.created})")
+            lines.append(f"restore it with: icm db restore {good.name}")
+        else:
+            lines.append(f"no good backup of it in {self.backups.folder}; see `icm db check`")
+        return StoreError("\n".join(lines))
+
+    # Locking.
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold this process's mutex and the store's file lock."""
+        assert self._lock is not None
+        with self._mutex:
+            try:
+                self._lock.acquire()
+            except Timeout:
+                raise StoreError(
+                    f"the store is locked by another process (waited {self._lock_timeout:g} s for "
+                    f"{self.data_dir / LOCK_FILE}); try again when the other icm has finished"
+                ) from None
+            except OSError as error:
+                raise StoreError(f"cannot lock {self.data_dir / LOCK_FILE}: {error.strerror}") from None
+            try:
+                yield
+            finally:
+                self._lock.release()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The frame of every write: the lock, a current schema, a backup when one is due."""
+        with self._locked():
+            if stat_sig(self.data_dir / META_FILE) != self._meta_sig:
+                meta = self._read_meta()
+                if meta is None:
+                    raise StoreError(f"{self.data_dir / META_FILE} has disappeared")
+                if meta.schema != SCHEMA:
+                    raise StoreError(
+                        f"{self.data_dir / META_FILE} now has schema version {meta.schema}; "
+                        f"this icm writes {SCHEMA}: upgrade icm"
+                    )
+                self.meta = meta
+            if self.backups.due():
+                try:
+                    self.backups.snapshot(self.data_dir, self.files(), self.verify, SCHEMA)
+                except (msgspec.MsgspecError, ValueError) as error:
+                    raise StoreError(f"cannot back up the store: {_why(error)} (see `icm db check`)") from None
+                except OSError as error:
+                    raise StoreError(f"cannot write a backup in {self.backups.folder}: {error.strerror}") from None
+            yield
+
+    # TinyDB files (write path).
+
+    def _db(self, path: Path) -> TinyDB:
+        db = self._dbs.get(path)
+        if db is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = TinyDB(path, storage=AtomicJSONStorage, describe=self._describe)
+            self._dbs[path] = db
+            while len(self._dbs) > OPEN_DBS:
+                self._dbs.popitem(last=False)[1].close()
+        self._dbs.move_to_end(path)
+        return db
+
+    def _describe(self, path: Path, why: str) -> str:
+        return str(self.corrupt(self._rel(Path(path)), _why_text(why)))
+
+    def _keep_typed(self, path: Path, old_sig: Sig | None, new_sig: Sig, number: int, record: Any) -> None:
+        """Patch the parsed shard with the one record written, if it was parsed from the file replaced."""
+        cached = self._typed.get(path)
+        if cached is not None and old_sig is not None and cached[0] == old_sig:
+            records = cached[1]
+            records[number] = record
+            self._typed[path] = (new_sig, records)
+        else:
+            self._typed.pop(path, None)
+
+    # Reads.
+
+    def _records(self, kind: Kind, index: int) -> dict[int, Any]:
+        """The parsed records of one shard, re-parsed only when the file changed."""
+        path = self._shard_path(kind, index)
+        cached = self._typed.get(path)
+        if cached is not None and stat_sig(path) == cached[0]:
+            return cached[1]
+        loaded = read_bytes(path)
+        if loaded is None:
+            self._typed.pop(path, None)
+            return {}
+        data, sig = loaded
+        try:
+            records = decode_shard(kind, data)
+        except (msgspec.MsgspecError, ValueError) as error:
+            raise self.corrupt(self._rel(path), _why(error)) from None
+        self._typed[path] = (sig, records)
+        return records
+
+    def all(self, kind: Kind) -> list:
+        with self._mutex:
+            out: list = []
+            for index in self._shards(kind):
+                out.extend(self._records(kind, index).values())
+            return out
+
+    def _parse_ref(self, kind: Kind, key: str) -> int | None:
+        text = key.strip()
+        prefix, dash, number = text.partition("-")
+        if dash and prefix.upper() == kind.prefix and number.isdigit():
+            return int(number)
+        return None
+
+    def _find_uid(self, kind: Kind, uid: str) -> int | None:
+        for index in self._shards(kind):
+            for number, record in self._records(kind, index).items():
+                if record.uid == uid:
+                    return number
+        return None
+
+    def _number(self, kind: Kind, key: str) -> int:
+        number = self._parse_ref(kind, key)
+        if number is None:
+            number = self._find_uid(kind, key.strip())
+        if number is None:
+            raise UnknownRef(f"no {kind.value[:-1]} {key!r}")
+        return number
+
+    def get(self, kind: Kind, key: str):
+        with self._mutex:
+            number = self._number(kind, key)
+            index = number // self.shard_size(kind)
+            record = self._records(kind, index).get(number)
+            if record is None:
+                raise UnknownRef(f"no {kind.value[:-1]} {key!r}")
+            return record
+
+    # Writes.
+
+    def insert(self, kind: Kind, build: Callable[[str], R]) -> R:
+        size = self.shard_size(kind)
+        with self._writing():
+            shards = self._shards(kind)
+            last = shards[-1] if shards else 0
+            path = self._shard_path(kind, last)
+            db = self._db(path)
+            storage: AtomicJSONStorage = db.storage  # type: ignore[assignment]
+            storage.begin()
+            try:
+                data = storage.read() or {}
+                docs = data.get(kind.value, {})
+                highest = max(map(int, docs), default=0)
+                number = max(highest + 1, last * size, 1)
+                ref = f"{kind.prefix}-{number}"
+                record = build(ref)
+                if record.ref != ref:
+                    raise ValueError(f"build() must keep the ref {ref}, it made {record.ref}")
+                doc = Document(msgspec.to_builtins(record), doc_id=number)
+                if number // size != last:
+                    storage.discard()
+                    path = self._shard_path(kind, number // size)
+                    db = self._db(path)
+                    storage = db.storage  # type: ignore[assignment]
+                    storage.begin()
+                old_sig = storage.sig
+                db.table(kind.value, cache_size=0).insert(doc)
+                new_sig = storage.commit()
+            except BaseException:
+                storage.discard()
+                raise
+            if new_sig is not None:
+                self._keep_typed(path, old_sig, new_sig, number, record)
+            return record
+
+    def update(self, kind: Kind, key: str, change: Callable[[R], R]) -> R:
+        with self._writing():
+            number = self._number(kind, key)
+            path = self._shard_path(kind, number // self.shard_size(kind))
+            if not path.exists():
+                raise UnknownRef(f"no {kind.value[:-1]} {key!r}")
+            db = self._db(path)
+            storage: AtomicJSONStorage = db.storage  # type: ignore[assignment]
+            storage.begin()
+            try:
+                table = db.table(kind.value, cache_size=0)
+                old_sig = None
+                doc = table.get(doc_id=number)
+                old_sig = storage.sig
+                if doc is None:
+                    raise UnknownRef(f"no {kind.value[:-1]} {key!r}")
+                try:
+                    current = msgspec.convert(dict(doc), kind.record_type)
+                except msgspec.MsgspecError as error:
+                    raise self.corrupt(self._rel(path), f"{kind.prefix}-{number}: {error}") from None
+                record = change(current)
+                if record.uid != current.uid or record.ref != current.ref:
+                    raise ValueError("update must keep the record's uid and ref")
+                _replace_docs(table, {number: msgspec.to_builtins(record)})
+                new_sig = storage.commit()
+            except BaseException:
+                storage.discard()
+                raise
+            if new_sig is not None:
+                self._keep_typed(path, old_sig, new_sig, number, record)
+            return record
+
+    def put_many(self, kind: Kind, records: Iterable[R]) -> int:
+        size = self.shard_size(kind)
+        incoming: dict[int, Any] = {}
+        for record in records:
+            number = ref_number(record.ref)
+            if number <= 0 or not record.ref.upper().startswith(kind.prefix + "-"):
+                raise ValueError(f"{record.ref!r} is not a {kind.value[:-1]} ref")
+            incoming[number] = record
+        if not incoming:
+            return 0
+        with self._writing():
+            where: dict[str, int] = {}
+            for index in self._shards(kind):
+                for number, existing in self._records(kind, index).items():
+                    where[existing.uid] = number
+            moves: dict[int, list[int]] = {}
+            for number, record in incoming.items():
+                at = where.get(record.uid)
+                if at is None:
+                    holder = self._records(kind, number // size).get(number)
+                    if holder is not None and holder.uid != record.uid and holder.uid not in {
+                        r.uid for r in incoming.values()
+                    }:
+                        raise ValueError(f"{record.ref} already belongs to another record ({holder.uid})")
+                elif at != number:
+                    moves.setdefault(at // size, []).append(at)
+            by_shard: dict[int, dict[int, Any]] = {}
+            for number, record in incoming.items():
+                by_shard.setdefault(number // size, {})[number] = record
+            for index in sorted(set(by_shard) | set(moves)):
+                path = self._shard_path(kind, index)
+                with self._table(kind, path) as table:
+                    if index in moves:
+                        table.remove(doc_ids=moves[index])
+                    batch = by_shard.get(index, {})
+                    present = {n for n in batch if table.contains(doc_id=n)}
+                    _replace_docs(table, {n: msgspec.to_builtins(batch[n]) for n in present})
+                    table.insert_multiple(
+                        Document(msgspec.to_builtins(r), doc_id=n) for n, r in batch.items() if n not in present
+                    )
+        return len(incoming)
+
+    @contextmanager
+    def _table(self, kind: Kind, path: Path) -> Iterator[Table]:
+        """A TinyDB table of one file; its changes are written once when the block succeeds."""
+        db = self._db(path)
+        storage: AtomicJSONStorage = db.storage  # type: ignore[assignment]
+        storage.begin()
+        try:
+            yield db.table(kind.value, cache_size=0)
+            storage.commit()
+        except BaseException:
+            storage.discard()
+            raise
+        finally:
+            self._typed.pop(path, None)
+
+    def map_documents(self, kind: Kind, change: Callable[[dict], dict]) -> None:
+        """Rewrite every stored document of `kind` with `change` (for migrations; lock held)."""
+        for index in self._shards(kind):
+            path = self._shard_path(kind, index)
+            with self._table(kind, path) as table:
+                docs = {doc.doc_id: change(dict(doc)) for doc in table.all()}
+                _replace_docs(table, docs)
+
+    # Polling.
+
+    def version(self) -> Hashable:
+        stamps: list[Any] = [stat_sig(self.data_dir / META_FILE)]
+        for kind in Kind:
+            try:
+                with os.scandir(self._shard_dir(kind)) as entries:
+                    for entry in entries:
+                        if SHARD_NAME.match(entry.name):
+                            st = entry.stat()
+                            stamps.append((kind.value, entry.name, st.st_ino, st.st_size, st.st_mtime_ns))
+            except FileNotFoundError:
+                continue
+        return tuple(sorted(stamps, key=repr))
+
+    def refresh(self) -> bool:
+        with self._mutex:
+            current = self.version()
+            changed = current != self._seen
+            self._seen = current
+            if changed:
+                for path, (sig, _) in list(self._typed.items()):
+                    if stat_sig(path) != sig:
+                        del self._typed[path]
+            return changed
+
+    def close(self) -> None:
+        with self._mutex:
+            for db in self._dbs.values():
+                db.close()
+            self._dbs.clear()
+            self._typed.clear()
+
+    def newest_backup(self) -> Generation | None:
+        """The newest completed backup generation."""
+        gens = self.backups.generations()
+        return gens[0] if gens else None
+
+    def write_raw(self, rel: str, data: bytes) -> None:
+        """Replace store file `rel` by `data` atomically (restore; the caller holds the lock)."""
+        path = self.data_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+        self._typed.pop(path, None)
+        db = self._dbs.pop(path, None)
+        if db is not None:
+            db.close()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's lock (for admin operations such as restore)."""
+        with self._locked():
+            yield
+
+
+def _why_text(why: str) -> str:
+    lowered = why.lower()
+    if "truncated" in lowered:
+        return f"the file ends too early (truncated or empty): {why}"
+    if "trailing" in lowered:
+        return f"there is garbage after the data: {why}"
+    if "utf-8" in lowered:
+        return f"the file is not valid UTF-8: {why}"
+    return why
+
+
+def _replace_docs(table: Table, docs: dict[int, dict]) -> None:
+    """Replace whole documents, matched by uid (TinyDB's update merges fields, keeping removed ones)."""
+    if not docs:
+        return
+    by_uid = {doc["uid"]: doc for doc in docs.values()}
+
+    def replace(doc: dict) -> None:
+        new = by_uid[doc["uid"]]
+        doc.clear()
+        doc.update(new)
+
+    table.update(replace, doc_ids=list(docs))
+
+
+def encode_records(kind: Kind, records: dict[int, Any]) -> bytes:
+    """The bytes of a shard file holding `records` (for tools and tests)."""
+    return encode({kind.value: {str(n): msgspec.to_builtins(r) for n, r in records.items()}})
