@@ -7,6 +7,7 @@ TUI's dependencies never load for a CLI call.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click
@@ -30,7 +31,8 @@ class IcmGroup(click.Group):
             ctx.exit(130)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+        available = {name for name, target in LAZY_COMMANDS.items() if importlib.util.find_spec(target.partition(":")[0])}
+        return sorted({*super().list_commands(ctx), *available})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
@@ -145,3 +147,310 @@ def validate(context: Context, paths: tuple[str, ...]) -> None:
     ok = validate_paths(context.workspace, [*paths], echo=click.echo, echo_err=lambda s: click.echo(s, err=True))
     if not ok:
         sys.exit(2)
+
+
+# ---------------------------------------------------------------- action items
+
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "yaml", "csv"]), default="table", show_default=True,
+    help="Output format; json, yaml and csv print only the data.",
+)
+
+
+def action_filter_options(function):
+    """The filters shared by `icm actions` and `icm export actions`."""
+    options = [
+        click.option("--status", "statuses", multiple=True, metavar="S", help="open, in_progress, blocked, done, closed, dropped (repeatable)."),
+        click.option("--owner", metavar="P", help="Owner (person id)."),
+        click.option("--supplier", metavar="D", help="Supplier department."),
+        click.option("--requester", metavar="D", help="Requesting department."),
+        click.option("--series", metavar="S", help="Meeting series."),
+        click.option("--overdue", is_flag=True, help="Only items past due and still owed."),
+        click.option("--escalated", is_flag=True, help="Only escalated items."),
+        click.option("--awaiting", is_flag=True, help="Only done items awaiting confirmation."),
+        click.option("--search", metavar="TEXT", help="Text in ref, title, owner, departments or notes."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def build_filter(statuses=(), owner=None, supplier=None, requester=None, series=None, overdue=False,
+                 escalated=False, awaiting=False, search=None):
+    """An ActionFilter from CLI options; unknown statuses are bad input."""
+    from icm_tui.domain.models import Status
+    from icm_tui.domain.query import ActionFilter
+    from icm_tui.errors import BadInput
+
+    wanted = set()
+    for text in statuses:
+        for part in text.split(","):
+            part = part.strip().lower().replace("-", "_").replace(" ", "_")
+            if not part:
+                continue
+            try:
+                wanted.add(Status(part))
+            except ValueError:
+                raise BadInput(f"unknown status {part!r} (use {', '.join(s.value for s in Status)})") from None
+    return ActionFilter(
+        status=frozenset(wanted), owner=owner or "", supplier=supplier or "", requester=requester or "",
+        series=series or "", overdue=overdue, escalated=escalated, awaiting=awaiting, search=search or "",
+    )
+
+
+@main.command()
+@action_filter_options
+@FORMAT_OPTION
+@pass_context
+def actions(context: Context, fmt: str, **filters) -> None:
+    """List action items, sorted by due date."""
+    from icm_tui.cli_output import print_actions
+
+    services = context.services()
+    items = services.actions(build_filter(**filters))
+    print_actions(items, fmt, services.today(), context.org)
+
+
+@main.group()
+def action() -> None:
+    """Add, show and move one action item through its lifecycle."""
+
+
+@action.command("add")
+@click.argument("title")
+@click.option("--owner", required=True, metavar="P", help="Who delivers it (person id).")
+@click.option("--supplier", metavar="D", help="Delivering department (default: the owner's).")
+@click.option("--requester", metavar="D", help="The internal customer department.")
+@click.option("--due", metavar="DATE", help="2026-12-04, today, tomorrow, fri, +3d, +2w, eow, eom.")
+@click.option("--priority", default="normal", show_default=True, metavar="P", help="low, normal, high, urgent.")
+@click.option("--service", default="", metavar="S", help="Internal service (due defaults to its target).")
+@click.option("--note", default="", metavar="TEXT", help="A first note.")
+@pass_context
+def action_add(context: Context, title: str, owner: str, supplier, requester, due, priority, service, note) -> None:
+    """Record a new commitment; prints its ref (e.g. A-42) alone."""
+    item = context.services().add_action(
+        title, owner=owner, supplier=supplier, requester=requester, due=due, priority=priority, service=service, note=note,
+    )
+    click.echo(item.ref)
+
+
+@action.command("show")
+@click.argument("ref")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
+@pass_context
+def action_show(context: Context, ref: str, fmt: str) -> None:
+    """Show one action item with its full history."""
+    from icm_tui.cli_output import write_records
+    import msgspec
+
+    services = context.services()
+    item = services.action(ref)
+    if fmt != "text":
+        data = msgspec.to_builtins(item)
+        if fmt == "json":
+            click.echo(msgspec.json.format(msgspec.json.encode(data), indent=2).decode())
+        else:
+            write_records([data], "yaml", ())
+        return
+    click.echo(_describe(item, services))
+
+
+def _describe(item, services) -> str:
+    from icm_tui.cli_output import action_flags
+    from icm_tui.domain.dates import relative
+
+    org, today = services.org, services.today()
+    flags = action_flags(item, today, org)
+    marks = {"!": "overdue", "^": "escalated", "?": "awaiting confirmation"}
+    lines = [
+        f"{item.ref}  {item.title}",
+        f"  status     {item.status.value}" + (f"  ({', '.join(marks[f] for f in flags)})" if flags else ""),
+        f"  owner      {org.person_name(item.owner)} ({item.owner})",
+        f"  supplier   {org.department_name(item.supplier) or '-'}  ->  for {org.department_name(item.requester) or '-'}",
+        f"  due        {item.due.isoformat() if item.due else '-'} ({relative(item.due, today)})",
+        f"  priority   {item.priority.value}" + (f"   service {item.service}" if item.service else ""),
+        f"  carried    {item.carry}x   reopened {item.reopened}x" + (f"   score {item.score}/5" if item.score else ""),
+    ]
+    if item.meeting:
+        lines.append(f"  from       {item.meeting} ({item.series}) {item.item}")
+    if item.request:
+        lines.append(f"  request    {item.request}")
+    lines.append("  history")
+    for event in item.history:
+        detail = " -> ".join(p for p in (event.old, event.new) if p)
+        parts = [event.at.strftime("%Y-%m-%d %H:%M"), event.kind.value, detail]
+        if event.score is not None:
+            parts.append(f"score {event.score}")
+        if event.note:
+            parts.append(repr(event.note) if "\n" in event.note else f'"{event.note}"')
+        if event.by:
+            parts.append(f"by {event.by}")
+        if event.meeting:
+            parts.append(f"in {event.meeting}")
+        lines.append("    " + "  ".join(p for p in parts if p))
+    return "\n".join(lines)
+
+
+def _lifecycle_command(verb: str, doc: str, needs_reason: bool) -> None:
+    @action.command(verb, help=doc)
+    @click.argument("ref")
+    @click.option("--note", "note", required=needs_reason, default="", metavar="REASON" if needs_reason else "TEXT",
+                  help="Why (required)." if needs_reason else "A note for the history.")
+    @pass_context
+    def command(context: Context, ref: str, note: str) -> None:
+        item = context.services().transition(ref, verb, note=note)
+        click.echo(f"{item.ref} {item.status.value}")
+
+
+_lifecycle_command("start", "Mark an item in progress.", False)
+_lifecycle_command("done", "Mark an item delivered (it then awaits the requester's confirmation).", False)
+_lifecycle_command("block", "Mark an item blocked (a reason is required).", True)
+_lifecycle_command("drop", "Drop an item: a decision, with a reason, never a silent delete.", True)
+_lifecycle_command("reopen", "The requester is not served: back to open (a reason is required).", True)
+
+
+@action.command("confirm")
+@click.argument("ref")
+@click.option("--score", required=True, type=int, metavar="1-5", help="The requester's satisfaction, 1 to 5.")
+@click.option("--note", default="", metavar="TEXT", help="The requester's comment.")
+@pass_context
+def action_confirm(context: Context, ref: str, score: int, note: str) -> None:
+    """The requester confirms a done item and rates it: the loop is closed."""
+    item = context.services().confirm(ref, score, note)
+    click.echo(f"{item.ref} {item.status.value} (score {item.score}/5)")
+
+
+@action.command("note")
+@click.argument("ref")
+@click.argument("text")
+@pass_context
+def action_note(context: Context, ref: str, text: str) -> None:
+    """Add a note to an item's history."""
+    item = context.services().note(ref, text)
+    click.echo(f"{item.ref} noted")
+
+
+@action.command("edit")
+@click.argument("ref")
+@click.option("--title", metavar="T")
+@click.option("--owner", metavar="P", help="Reassign (the supplier follows the new owner's department).")
+@click.option("--due", metavar="DATE", help="2026-12-04, fri, +3d, +2w, eow, eom.")
+@click.option("--priority", metavar="P", help="low, normal, high, urgent.")
+@click.option("--supplier", metavar="D")
+@click.option("--requester", metavar="D")
+@click.option("--note", default="", metavar="TEXT", help="Why it changed.")
+@pass_context
+def action_edit(context: Context, ref: str, **changes) -> None:
+    """Change an item's title, owner, due date, priority or departments."""
+    note = changes.pop("note")
+    item = context.services().edit(ref, note=note, **changes)
+    click.echo(f"{item.ref} updated")
+
+
+# ---------------------------------------------------------------- meetings and requests
+
+@main.command()
+@click.option("--series", metavar="S", help="Only this meeting series.")
+@FORMAT_OPTION
+@pass_context
+def meetings(context: Context, series: str | None, fmt: str) -> None:
+    """List meetings, newest first."""
+    from icm_tui.cli_output import table, write_records
+
+    found = [m for m in context.store.meetings() if not series or m.series == series]
+    found.sort(key=lambda m: m.started, reverse=True)
+    fields = ("ref", "uid", "series", "title", "state", "started", "ended", "attendees", "absent", "items", "decisions", "actions")
+    records = [
+        {
+            "ref": m.ref, "uid": m.uid, "series": m.series, "title": m.title, "state": m.state.value,
+            "started": m.started.isoformat(), "ended": m.ended.isoformat() if m.ended else None,
+            "attendees": list(m.attendees), "absent": list(m.absent), "items": len(m.items),
+            "decisions": sum(len(i.decisions) for i in m.items), "actions": sum(len(i.actions) for i in m.items),
+        }
+        for m in found
+    ]
+    if fmt != "table":
+        if fmt == "csv":
+            for record in records:
+                record["attendees"] = " ".join(record["attendees"])
+                record["absent"] = " ".join(record["absent"])
+        write_records(records, fmt, fields)
+        return
+    rows = [
+        (r["ref"], r["started"][:16].replace("T", " "), r["state"], r["series"], str(r["items"]), str(r["decisions"]), str(r["actions"]), r["title"])
+        for r in records
+    ]
+    click.echo(table(("REF", "STARTED", "STATE", "SERIES", "ITEMS", "DECISIONS", "ACTIONS", "TITLE"), rows) or "no meetings yet (icm run AGENDA starts one)")
+
+
+@main.group()
+def request() -> None:
+    """Requests between meetings: the internal service desk."""
+
+
+@request.command("add")
+@click.argument("title")
+@click.option("--from", "requester", required=True, metavar="D", help="The department asking.")
+@click.option("--to", "supplier", required=True, metavar="D", help="The department asked to serve.")
+@click.option("--service", default="", metavar="S", help="Internal service from org.yaml.")
+@click.option("--details", default="", metavar="TEXT", help="What is needed, and why.")
+@pass_context
+def request_add(context: Context, title: str, requester: str, supplier: str, service: str, details: str) -> None:
+    """Raise a request for the next meeting's triage; prints its ref."""
+    item = context.services().add_request(title, requester=requester, supplier=supplier, service=service, details=details)
+    click.echo(item.ref)
+
+
+@request.command("accept")
+@click.argument("ref")
+@click.option("--owner", required=True, metavar="P")
+@click.option("--due", metavar="DATE")
+@click.option("--priority", default="normal", metavar="P")
+@pass_context
+def request_accept(context: Context, ref: str, owner: str, due, priority: str) -> None:
+    """Accept a request: it becomes an action item (prints its ref)."""
+    item = context.services().accept_request(ref, owner=owner, due=due, priority=priority)
+    click.echo(item.ref)
+
+
+@request.command("decline")
+@click.argument("ref")
+@click.option("--note", "reason", required=True, metavar="REASON", help="Why (the requester reads it).")
+@pass_context
+def request_decline(context: Context, ref: str, reason: str) -> None:
+    """Decline a request, with a reason."""
+    item = context.services().decline_request(ref, reason)
+    click.echo(f"{item.ref} {item.status.value}")
+
+
+@request.command("merge")
+@click.argument("ref")
+@click.option("--into", required=True, metavar="ACTION", help="The action item that already covers it.")
+@pass_context
+def request_merge(context: Context, ref: str, into: str) -> None:
+    """Merge a request into an existing action item."""
+    item = context.services().merge_request(ref, into)
+    click.echo(f"{item.ref} {item.status.value} into {item.action}")
+
+
+@main.command()
+@click.option("--status", "status", type=click.Choice(["new", "accepted", "declined", "merged"]), help="Only this status.")
+@FORMAT_OPTION
+@pass_context
+def requests(context: Context, status: str | None, fmt: str) -> None:
+    """List requests between meetings."""
+    import msgspec
+
+    from icm_tui.cli_output import table, write_records
+
+    found = [r for r in context.store.requests() if not status or r.status.value == status]
+    fields = ("ref", "uid", "title", "requester", "supplier", "service", "status", "action", "reason", "details", "created", "updated")
+    if fmt != "table":
+        records = [{k: v for k, v in msgspec.to_builtins(r).items() if k != "history"} for r in found]
+        write_records([{k: rec.get(k, "") for k in fields} for rec in records], fmt, fields)
+        return
+    rows = [
+        (r.ref, r.status.value, r.created.strftime("%Y-%m-%d"), f"{r.requester} -> {r.supplier}", r.action or "-", r.title)
+        for r in found
+    ]
+    click.echo(table(("REF", "STATUS", "RAISED", "FROM -> TO", "ACTION", "TITLE"), rows) or "no requests")
