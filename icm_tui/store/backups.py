@@ -28,6 +28,15 @@ Verify = Callable[[str, bytes], int]
 """Checks the bytes of a store file (named by its path relative to data/); returns its record count."""
 
 
+class BadFile(Exception):
+    """A store file that does not parse, found while taking a backup."""
+
+    def __init__(self, rel: str, error: Exception) -> None:
+        super().__init__(f"{rel}: {error}")
+        self.rel = rel
+        self.error = error
+
+
 class FileEntry(msgspec.Struct, kw_only=True):
     """One file of a generation, with the signature the live file had when it was copied."""
 
@@ -57,6 +66,12 @@ class Generation:
     def created(self) -> float:
         """When it was taken (seconds since the epoch, from its name)."""
         return float(calendar.timegm(time.strptime(self.name[:15], NAME_FORMAT)))
+
+    @property
+    def order(self) -> tuple[str, int]:
+        """Sort key: the time, then the counter of generations taken within one second."""
+        counter = self.name.partition("-")[2].partition("-")[2]
+        return (self.name[:15], int(counter) if counter.isdigit() else 1)
 
     @property
     def manifest(self) -> Manifest:
@@ -90,7 +105,7 @@ class Backups:
             for e in os.scandir(self.folder)
             if not e.name.startswith(".") and e.is_dir() and os.path.exists(os.path.join(e.path, MANIFEST))
         ]
-        return sorted(found, key=lambda g: g.name, reverse=True)
+        return sorted(found, key=lambda g: g.order, reverse=True)
 
     def due(self) -> bool:
         """True when the newest generation is older than the interval (or there is none)."""
@@ -132,9 +147,10 @@ class Backups:
         except (OSError, msgspec.MsgspecError):
             prev_files = {}
         name = time.strftime(NAME_FORMAT, time.gmtime())
-        taken = {g.name for g in previous}
-        final, n = name, 1
-        while final in taken or (self.folder / final).exists():
+        # Names sort by time then counter, and are never reused, even after pruning.
+        n = max((g.order[1] for g in previous if g.order[0] == name), default=0) + 1
+        final = name if n == 1 else f"{name}-{n}"
+        while (self.folder / final).exists():
             n += 1
             final = f"{name}-{n}"
         tmp = self.folder / f"{TEMP_PREFIX}{final}-{os.getpid()}"
@@ -162,7 +178,10 @@ class Backups:
                 if loaded is None:
                     continue
                 data, sig = loaded
-                records = verify(rel, data)
+                try:
+                    records = verify(rel, data)
+                except Exception as error:
+                    raise BadFile(rel, error) from None
                 _write_durably(target, data)
                 entries[rel] = FileEntry(ino=sig.ino, size=sig.size, mtime_ns=sig.mtime_ns, records=records)
             manifest = Manifest(

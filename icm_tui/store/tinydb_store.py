@@ -52,7 +52,7 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from icm_tui.errors import StoreError, UnknownRef
-from icm_tui.store.backups import Backups, Generation
+from icm_tui.store.backups import BadFile, Backups, Generation
 from icm_tui.store.base import Kind, R, Store, ref_number
 from icm_tui.store.storage import (
     AtomicJSONStorage,
@@ -272,7 +272,10 @@ class TinyDBStore(Store):
             current = self._read_meta() or meta
             if current.schema >= SCHEMA:
                 return current
-            self.backups.snapshot(self.data_dir, self.files(), self.verify, current.schema)
+            try:
+                self.backups.snapshot(self.data_dir, self.files(), self.verify, current.schema)
+            except BadFile as bad:
+                raise self.corrupt(bad.rel, _why(bad.error)) from None
             while current.schema < SCHEMA:
                 step = MIGRATIONS.get(current.schema)
                 if step is None:
@@ -400,8 +403,8 @@ class TinyDBStore(Store):
             if self.backups.due():
                 try:
                     self.backups.snapshot(self.data_dir, self.files(), self.verify, SCHEMA)
-                except (msgspec.MsgspecError, ValueError) as error:
-                    raise StoreError(f"cannot back up the store: {_why(error)} (see `icm db check`)") from None
+                except BadFile as bad:
+                    raise self.corrupt(bad.rel, _why(bad.error)) from None
                 except OSError as error:
                     raise StoreError(f"cannot write a backup in {self.backups.folder}: {error.strerror}") from None
             yield
