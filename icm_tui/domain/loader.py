@@ -549,7 +549,14 @@ def agenda_summary(agenda: Agenda) -> str:
 def org_summary(org: Org) -> str:
     """`Example Co., 7 departments, 20 people, 6 services`."""
     name = org.organization or "organisation"
-    return f"{name}, {len(org.departments)} departments, {len(org.people)} people, {len(org.services)} services"
+    counts = [(len(org.departments), "department"), (len(org.people), "person"), (len(org.services), "service")]
+    return ", ".join([name] + [f"{n} {_plural(n, word)}" for n, word in counts])
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 1:
+        return word
+    return "people" if word == "person" else word + "s"
 
 
 def validate_paths(

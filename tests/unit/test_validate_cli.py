@@ -234,3 +234,15 @@ def test_validate_does_not_import_textual(workspace: Path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=workspace, env=env)
     assert result.returncode == 0, result.stderr
     assert "agendas/weekly.yaml: OK" in result.stdout
+
+
+def test_the_readme_examples_are_valid(tmp_path: Path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Agenda format", 1)[1].split("\n## ", 1)[0]
+    agenda, org = re.findall(r"```yaml\n(.*?)```", section, re.S)[:2]
+    (tmp_path / "agendas").mkdir()
+    (tmp_path / "agendas" / "weekly-coordination.yaml").write_text(agenda, encoding="utf-8")
+    (tmp_path / "agendas" / "org.yaml").write_text(org, encoding="utf-8")
+    result = validate_in(tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 2
