@@ -85,6 +85,8 @@ def slugify(text: str) -> str:
 def _describe(node: Node) -> str:
     """How a wrong value reads in a message."""
     if isinstance(node, Scalar):
+        if node.plain and node.text in ("", "~", "null", "Null", "NULL"):
+            return "nothing"
         text = node.text if len(node.text) <= 40 else node.text[:37] + "..."
         return f"'{text}'"
     return f"a {node.kind}"
@@ -585,6 +587,7 @@ def validate_paths(
         except LoadError as error:
             org_problems = error.problems
     org_reported = False
+    series: dict[str, str] = {}  # series -> the file that first used it
 
     for path, display in targets:
         if path.name in ORG_FILENAMES:
@@ -613,6 +616,11 @@ def validate_paths(
             for problem in error.problems:
                 echo_err(str(problem))
         else:
+            other = series.setdefault(agenda.series, display)
+            if other != display:
+                ok = False
+                echo_err(f"{display}: series '{agenda.series}' is already the series of {other}; give each agenda its own")
+                continue
             note = "" if org_problems is None else f" (ids not checked: {display_path(org_path)} has errors)"
             echo(f"{display}: OK  {agenda_summary(agenda)}{note}")
     if org_problems is not None and not org_reported:

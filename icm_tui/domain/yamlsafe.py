@@ -289,6 +289,8 @@ def parse_yaml(text: str, display: str) -> tuple[Node | None, list[Problem]]:
         dispose = getattr(loader, "dispose", None)
         if dispose is not None:
             dispose()
+    if isinstance(root, Scalar) and root.plain and not root.text and not root.bad:
+        root = None  # a bare '---' is as empty as an empty file
     if root is None and not problems:
         problems.append(Problem(display, 1, 1, "the file is empty; write an agenda (see the README's agenda format)"))
     return root, problems

@@ -271,6 +271,18 @@ def test_a_root_that_is_not_a_mapping(tmp_path: Path):
     assert (line, col) == (1, 1) and message.startswith("an agenda must be a mapping of keys, got a list")
 
 
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n", "--- # x\n...\n"])
+def test_empty_files(tmp_path: Path, text: str):
+    assert problems_of(write(tmp_path, "a.yaml", text)) == [
+        (1, 1, "the file is empty; write an agenda (see the README's agenda format)")
+    ]
+
+
+def test_an_empty_item(tmp_path: Path):
+    found = problems_of(write(tmp_path, "a.yaml", "version: 1\nseries: s\ntitle: T\nitems:\n  -\n  - {title: a, timebox: 1}\n"))
+    assert found == [(5, 4, "item 1 must be a mapping of keys, got nothing; write it like '- title: ...' with 'kind:' and 'timebox:' below it")]
+
+
 def test_syntax_error_is_located(tmp_path: Path):
     [(line, col, message)] = problems_of(write(tmp_path, "a.yaml", "version: 1\ntitle: a: b\n"))
     assert (line, col) == (2, 9) and message.startswith("invalid YAML: mapping values are not allowed")

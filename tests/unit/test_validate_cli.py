@@ -138,6 +138,13 @@ def test_a_broken_org_fails_the_run_and_says_ids_were_not_checked(workspace: Pat
     assert "(ids not checked: agendas/org.yaml has errors)" in result.stdout
 
 
+def test_two_agendas_cannot_share_a_series(workspace: Path):
+    (workspace / "agendas" / "zz.yaml").write_text(GOOD, encoding="utf-8")
+    result = validate()
+    assert result.exit_code == 2
+    assert result.stderr == "agendas/zz.yaml: series 'weekly' is already the series of agendas/weekly.yaml; give each agenda its own\n"
+
+
 def test_a_workspace_without_agendas_fails(tmp_path: Path):
     result = validate_in(tmp_path)
     assert result.exit_code == 2 and "no agendas in" in result.stderr
