@@ -129,6 +129,29 @@ def decode_shard(kind: Kind, data: bytes, index: int | None = None, size: int | 
     return records
 
 
+def verify_file(rel: str, data: bytes, shard_sizes: dict[str, int] | None) -> int:
+    """Parse the bytes of store file `rel` (relative to data/) fully; its record count.
+
+    Raises msgspec errors or ValueError when the file is bad. Without `shard_sizes` (icm.json
+    unreadable) a shard's refs are not checked against its range.
+    """
+    if rel == META_FILE:
+        decode_meta(data)
+        return 1
+    kind_name, _, name = rel.partition("/")
+    match = SHARD_NAME.match(name)
+    if kind_name not in Kind._value2member_map_ or match is None:
+        raise ValueError(f"{rel} is not a store file")
+    kind = Kind(kind_name)
+    size = shard_sizes.get(kind.value) if shard_sizes else None
+    return len(decode_shard(kind, data, int(match.group(1)), size))
+
+
+def why(error: Exception) -> str:
+    """A reader's explanation of why a file did not parse."""
+    return _why(error)
+
+
 def _why(error: Exception) -> str:
     text = str(error)
     if isinstance(error, msgspec.DecodeError):
@@ -338,17 +361,8 @@ class TinyDBStore(Store):
 
     def verify(self, rel: str, data: bytes) -> int:
         """Parse the bytes of store file `rel` fully; its record count (raises when it is bad)."""
-        if rel == META_FILE:
-            decode_meta(data)
-            return 1
-        kind_name, _, name = rel.partition("/")
-        match = SHARD_NAME.match(name)
-        if kind_name not in Kind._value2member_map_ or match is None:
-            raise ValueError(f"{rel} is not a store file")
-        kind = Kind(kind_name)
         meta = getattr(self, "meta", None)
-        size = meta.shard_size.get(kind.value) if meta is not None else None
-        return len(decode_shard(kind, data, int(match.group(1)), size))
+        return verify_file(rel, data, meta.shard_size if meta is not None else None)
 
     def corrupt(self, rel: str, why: str) -> StoreError:
         """The error for a store file that does not parse: which, why, and the way back."""

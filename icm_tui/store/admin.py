@@ -1,0 +1,202 @@
+"""`icm db check` and `icm db restore`: work on the files directly, since the store refuses to open when one is bad."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from icm_tui.errors import BadInput, StoreError
+from icm_tui.store.backups import Backups, Generation
+from icm_tui.store.base import Kind
+from icm_tui.store.storage import atomic_write, read_bytes
+from icm_tui.store.tinydb_store import LOCK_FILE, LOCK_TIMEOUT, META_FILE, SHARD_NAME, decode_meta, verify_file, why
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """The verdict on one file."""
+
+    path: Path
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        """One line for `icm db check`."""
+        return f"{'ok ' if self.ok else 'BAD'}  {self.path}  {self.detail}"
+
+
+def live_files(data_dir: Path) -> list[str]:
+    """Every store file present, relative to data/ (icm.json first)."""
+    rels = [META_FILE] if (data_dir / META_FILE).exists() else []
+    for kind in Kind:
+        folder = data_dir / kind.value
+        if folder.is_dir():
+            rels += sorted(f"{kind.value}/{n}" for n in os.listdir(folder) if SHARD_NAME.match(n))
+    return rels
+
+
+def shard_sizes(data_dir: Path) -> dict[str, int] | None:
+    """The shard sizes icm.json records, None when it cannot be read."""
+    loaded = read_bytes(data_dir / META_FILE)
+    if loaded is None:
+        return None
+    try:
+        return decode_meta(loaded[0]).shard_size
+    except Exception:
+        return None
+
+
+def check_file(path: Path, rel: str, sizes: dict[str, int] | None) -> FileCheck:
+    """Parse one file fully."""
+    loaded = read_bytes(path)
+    if loaded is None:
+        return FileCheck(path, False, "missing")
+    try:
+        count = verify_file(rel, loaded[0], sizes)
+    except Exception as error:
+        return FileCheck(path, False, why(error))
+    return FileCheck(path, True, "store metadata" if rel == META_FILE else f"{count} records")
+
+
+def bad_live_files(data_dir: Path) -> dict[str, FileCheck]:
+    """The store files that do not parse (a missing icm.json beside records counts), by relative path."""
+    sizes = shard_sizes(data_dir)
+    rels = live_files(data_dir)
+    if META_FILE not in rels and rels:
+        rels.insert(0, META_FILE)
+    bad = {}
+    for rel in rels:
+        verdict = check_file(data_dir / rel, rel, sizes)
+        if not verdict.ok:
+            bad[rel] = verdict
+    return bad
+
+
+def check(data_dir: Path) -> tuple[bool, list[str]]:
+    """Verify every store file and every backup generation: (all good, one line per file)."""
+    lines: list[str] = []
+    ok = True
+    if not data_dir.is_dir():
+        return True, [f"no store in {data_dir} (nothing to check)"]
+    sizes = shard_sizes(data_dir)
+    rels = live_files(data_dir)
+    if META_FILE not in rels and rels:
+        rels.insert(0, META_FILE)
+    for rel in rels:
+        verdict = check_file(data_dir / rel, rel, sizes)
+        ok &= verdict.ok
+        lines.append(verdict.line())
+    backups = Backups(data_dir)
+    gens = backups.generations()
+    for gen in gens:
+        try:
+            files = gen.manifest.files
+        except Exception as error:
+            ok = False
+            lines.append(FileCheck(gen.path / "MANIFEST.json", False, why(error)).line())
+            continue
+        for rel, entry in files.items():
+            verdict = check_file(gen.file(rel), rel, sizes)
+            if verdict.ok and verdict.detail != "store metadata" and verdict.detail != f"{entry.records} records":
+                verdict = FileCheck(verdict.path, False, f"{verdict.detail}, the manifest says {entry.records}")
+            ok &= verdict.ok
+            lines.append(verdict.line())
+    if not gens:
+        lines.append(f"(no backups in {backups.folder} yet)")
+    return ok, lines
+
+
+def _lock(data_dir: Path) -> FileLock:
+    lock = FileLock(str(data_dir / LOCK_FILE), timeout=LOCK_TIMEOUT)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StoreError(f"the store is locked by another process ({data_dir / LOCK_FILE}); try again") from None
+    return lock
+
+
+def _set_aside(data_dir: Path, rel: str, folder: Path) -> Path:
+    """Keep the current file under `folder` (a hard link, else a copy) before it is replaced."""
+    source = data_dir / rel
+    target = folder / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    return target
+
+
+def _aside_folder(data_dir: Path, what: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    folder = data_dir / "corrupt" / f"{stamp}-{what}"
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = data_dir / "corrupt" / f"{stamp}-{what}-{n}"
+    return folder
+
+
+def restore(data_dir: Path, name: str | None = None) -> list[str]:
+    """Put good files back from a backup, keeping every replaced file in data/corrupt/.
+
+    With bad files: each is replaced by its copy in `name`, else in the newest generation where
+    it parses. With no bad file and a `name`: the whole store is rolled back to that generation.
+    """
+    if not data_dir.is_dir():
+        raise StoreError(f"no store in {data_dir}")
+    backups = Backups(data_dir)
+    chosen: Generation | None = None
+    if name is not None:
+        chosen = backups.find(name)
+        if chosen is None:
+            known = ", ".join(g.name for g in backups.generations()) or "none"
+            raise BadInput(f"no backup called {name!r} in {backups.folder} (there are: {known})")
+    lock = _lock(data_dir)
+    try:
+        bad = bad_live_files(data_dir)
+        sizes = shard_sizes(data_dir)
+        lines: list[str] = []
+        if not bad and chosen is None:
+            return [f"nothing to restore: every file in {data_dir} parses (see `icm db check`)"]
+        if bad:
+            plan: list[tuple[str, Generation]] = []
+            for rel in bad:
+                source = chosen if chosen is not None else backups.newest_good(
+                    rel, lambda r, d: verify_file(r, d, sizes if r != META_FILE else None)
+                )
+                if source is None or check_file(source.file(rel), rel, sizes if rel != META_FILE else None).ok is False:
+                    where = f"backup {chosen.name}" if chosen is not None else str(backups.folder)
+                    raise StoreError(f"no good copy of {data_dir / rel} in {where}; the file is left as it is")
+                plan.append((rel, source))
+            aside = _aside_folder(data_dir, "bad")
+            for rel, source in plan:
+                if (data_dir / rel).exists():
+                    kept = _set_aside(data_dir, rel, aside)
+                    lines.append(f"kept the bad {rel} as {kept}")
+                atomic_write(data_dir / rel, source.file(rel).read_bytes())
+                lines.append(f"restored {rel} from backup {source.name}")
+            return lines
+        assert chosen is not None
+        files = chosen.manifest.files
+        for rel in files:
+            if not check_file(chosen.file(rel), rel, None).ok:
+                raise StoreError(f"backup {chosen.name} has a bad {rel}; choose another (see `icm db check`)")
+        aside = _aside_folder(data_dir, "replaced")
+        current = live_files(data_dir)
+        for rel in current:
+            _set_aside(data_dir, rel, aside)
+        for rel in files:
+            atomic_write(data_dir / rel, chosen.file(rel).read_bytes())
+        for rel in current:
+            if rel not in files:
+                os.unlink(data_dir / rel)  # a shard newer than the backup; its copy is in `aside`
+        lines.append(f"rolled the store back to backup {chosen.name}; the files it replaced are in {aside}")
+        return lines
+    finally:
+        lock.release()
