@@ -12,7 +12,7 @@ must not depend on whether PyYAML was built with libyaml, and minutes are small.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +39,8 @@ class Minutes:
     meeting: Meeting
     actions: tuple[ActionItem, ...]
     pulses: tuple[Pulse, ...]
+    titles: dict[str, str] = field(default_factory=dict)
+    """Titles of the items reviewed in the meeting (for Markdown; the YAML does not carry them)."""
 
 
 def gather(services: Services, meeting_ref: str) -> Minutes:
@@ -51,10 +53,13 @@ def gather(services: Services, meeting_ref: str) -> Minutes:
     actions = [a for a in store.actions() if a.ref.upper() in listed or a.meeting == meeting.ref]
     pulse_refs = {ref.upper() for ref in meeting.pulses}
     pulses = [p for p in store.pulses() if p.ref.upper() in pulse_refs or p.meeting == meeting.ref]
+    reviewed = {outcome.ref.upper() for outcome in meeting.reviewed}
+    titles = {a.ref: a.title for a in store.actions() if a.ref.upper() in reviewed} if reviewed else {}
     return Minutes(
         meeting=meeting,
         actions=tuple(sorted(actions, key=lambda a: ref_number(a.ref))),
         pulses=tuple(sorted(pulses, key=lambda p: ref_number(p.ref))),
+        titles=titles,
     )
 
 
