@@ -9,9 +9,7 @@ place to a live file cannot reach a backup), so a generation costs only the file
 
 from __future__ import annotations
 
-import calendar
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +63,8 @@ class Generation:
     @property
     def created(self) -> float:
         """When it was taken (seconds since the epoch, from its name)."""
+        import calendar
+
         return float(calendar.timegm(time.strptime(self.name[:15], NAME_FORMAT)))
 
     @property
@@ -154,6 +154,8 @@ class Backups:
             n += 1
             final = f"{name}-{n}"
         tmp = self.folder / f"{TEMP_PREFIX}{final}-{os.getpid()}"
+        import shutil
+
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
@@ -200,11 +202,22 @@ class Backups:
 
     def prune(self) -> None:
         """Remove the generations beyond the newest `keep`."""
+        import shutil
+
         for gen in self.generations()[self.keep :]:
             shutil.rmtree(gen.path, ignore_errors=True)
 
+    def has_temp(self) -> bool:
+        """True when an interrupted generation is lying around."""
+        try:
+            return any(n.startswith(TEMP_PREFIX) for n in os.listdir(self.folder))
+        except FileNotFoundError:
+            return False
+
     def clean_temp(self) -> None:
         """Remove interrupted generations (call only while holding the lock)."""
+        import shutil
+
         if not self.folder.is_dir():
             return
         for entry in os.scandir(self.folder):

@@ -44,25 +44,21 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from filelock import FileLock, Timeout
-from tinydb import TinyDB
-from tinydb.table import Document, Table
 
 from icm_tui.errors import StoreError, UnknownRef
 from icm_tui.store.backups import BadFile, Backups, Generation
 from icm_tui.store.base import Kind, R, Store, ref_number
-from icm_tui.store.storage import (
-    AtomicJSONStorage,
-    Sig,
-    atomic_write,
-    clean_temp_files,
-    encode,
-    read_bytes,
-    stat_sig,
-)
+from icm_tui.store.storage import TEMP_SUFFIX, Sig, atomic_write, clean_temp_files, encode, read_bytes, stat_sig
+
+if TYPE_CHECKING:
+    from filelock import FileLock
+    from tinydb import TinyDB
+    from tinydb.table import Table
+
+    from icm_tui.store.jsonstorage import AtomicJSONStorage
 
 SCHEMA = 1
 """The schema version this code writes."""
@@ -202,7 +198,6 @@ class TinyDBStore(Store):
                 self.data_dir.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise StoreError(f"cannot create {self.data_dir}: {error.strerror}") from None
-        self._lock = FileLock(str(self.data_dir / LOCK_FILE), timeout=self._lock_timeout)
         self._clean_leftovers()
         meta = self._read_meta()
         if meta is None:
@@ -227,20 +222,32 @@ class TinyDBStore(Store):
 
     def _clean_leftovers(self) -> None:
         """Remove temp files of interrupted writes, if no other process is writing right now."""
-        assert self._lock is not None
+        folders = [self.data_dir, *(self.data_dir / kind.value for kind in Kind)]
+        if not any(_has_temp_files(folder) for folder in folders) and not self.backups.has_temp():
+            return  # the common case: no lock taken, filelock not even imported
+        from filelock import Timeout
+
+        lock = self._file_lock()
         try:
-            self._lock.acquire(timeout=0)
+            lock.acquire(timeout=0)
         except Timeout:
             return  # a writer's temp files are in use; whoever opens next cleans up
         except OSError as error:
             raise StoreError(f"cannot lock {self.data_dir / LOCK_FILE}: {error.strerror}") from None
         try:
-            clean_temp_files(self.data_dir)
-            for kind in Kind:
-                clean_temp_files(self.data_dir / kind.value)
+            for folder in folders:
+                clean_temp_files(folder)
             self.backups.clean_temp()
         finally:
-            self._lock.release()
+            lock.release()
+
+    def _file_lock(self) -> FileLock:
+        """The lock every write takes (created, and filelock imported, on first use)."""
+        if self._lock is None:
+            from filelock import FileLock
+
+            self._lock = FileLock(str(self.data_dir / LOCK_FILE), timeout=self._lock_timeout)
+        return self._lock
 
     def _read_meta(self) -> Meta | None:
         path = self.data_dir / META_FILE
@@ -276,13 +283,13 @@ class TinyDBStore(Store):
 
     def _write_meta(self, meta: Meta) -> None:
         path = self.data_dir / META_FILE
-        db = TinyDB(path, storage=AtomicJSONStorage)
+        db = _tinydb(path)
         storage: AtomicJSONStorage = db.storage  # type: ignore[assignment]
         storage.begin()
         try:
             table = db.table(META_TABLE, cache_size=0)
             table.truncate()
-            table.insert(Document(msgspec.to_builtins(meta), doc_id=1))
+            table.insert(_document(msgspec.to_builtins(meta), 1))
             self._meta_sig = storage.commit()
         except BaseException:
             storage.discard()
@@ -384,10 +391,12 @@ class TinyDBStore(Store):
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold this process's mutex and the store's file lock."""
-        assert self._lock is not None
+        from filelock import Timeout
+
+        lock = self._file_lock()
         with self._mutex:
             try:
-                self._lock.acquire()
+                lock.acquire()
             except Timeout:
                 raise StoreError(
                     f"the store is locked by another process (waited {self._lock_timeout:g} s for "
@@ -398,7 +407,7 @@ class TinyDBStore(Store):
             try:
                 yield
             finally:
-                self._lock.release()
+                lock.release()
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -429,7 +438,7 @@ class TinyDBStore(Store):
         db = self._dbs.get(path)
         if db is None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = TinyDB(path, storage=AtomicJSONStorage, describe=self._describe)
+            db = _tinydb(path, describe=self._describe)
             self._dbs[path] = db
             while len(self._dbs) > OPEN_DBS:
                 self._dbs.popitem(last=False)[1].close()
@@ -527,7 +536,7 @@ class TinyDBStore(Store):
                 record = build(ref)
                 if record.ref != ref:
                     raise ValueError(f"build() must keep the ref {ref}, it made {record.ref}")
-                doc = Document(msgspec.to_builtins(record), doc_id=number)
+                doc = _document(msgspec.to_builtins(record), number)
                 if number // size != last:
                     storage.discard()
                     path = self._shard_path(kind, number // size)
@@ -614,7 +623,7 @@ class TinyDBStore(Store):
                     present = {n for n in batch if table.contains(doc_id=n)}
                     _replace_docs(table, {n: msgspec.to_builtins(batch[n]) for n in present})
                     table.insert_multiple(
-                        Document(msgspec.to_builtins(r), doc_id=n) for n, r in batch.items() if n not in present
+                        _document(msgspec.to_builtins(r), n) for n, r in batch.items() if n not in present
                     )
         return len(incoming)
 
@@ -694,6 +703,29 @@ class TinyDBStore(Store):
         """Hold the store's lock (for admin operations such as restore)."""
         with self._locked():
             yield
+
+
+def _tinydb(path: Path, **kwargs: Any) -> TinyDB:
+    """A TinyDB on one store file through the atomic storage (TinyDB is imported for writes only)."""
+    from tinydb import TinyDB
+
+    from icm_tui.store.jsonstorage import AtomicJSONStorage
+
+    return TinyDB(path, storage=AtomicJSONStorage, **kwargs)
+
+
+def _document(doc: dict, doc_id: int) -> dict:
+    """A TinyDB Document with an explicit doc_id (the ref number)."""
+    from tinydb.table import Document
+
+    return Document(doc, doc_id=doc_id)
+
+
+def _has_temp_files(folder: Path) -> bool:
+    try:
+        return any(n.startswith(".") and n.endswith(TEMP_SUFFIX) for n in os.listdir(folder))
+    except FileNotFoundError:
+        return False
 
 
 def _why_text(why: str) -> str:
