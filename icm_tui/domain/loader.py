@@ -11,9 +11,9 @@ from pathlib import Path
 from icm_tui.domain.agenda import Agenda, AgendaItem, Cadence, ItemKind
 from icm_tui.domain.org import Department, Org, Person, Service, Thresholds
 from icm_tui.domain.yamlsafe import (
-    _DECIMAL,
-    _OCTAL,
-    _SEXAGESIMAL,
+    DECIMAL_INT,
+    OCTAL_INT,
+    SEXAGESIMAL_INT,
     Mapping,
     Node,
     Problem,
@@ -165,7 +165,7 @@ class _Checker:
         if not node.plain:
             self.at(node, f"{field} must be a number, not quoted text; remove the quotes: {field}: {text.strip()}")
             return None
-        if _DECIMAL.match(text):
+        if DECIMAL_INT.match(text):
             value = int(text)
             if value <= 0:
                 self.at(node, f"{field} must be a positive number of {unit}, got {value}")
@@ -174,14 +174,14 @@ class _Checker:
                 self.at(node, f"{field} of {value} {unit} is more than {upto}; check the number")
                 return None
             return value
-        if _SEXAGESIMAL.match(text):
+        if SEXAGESIMAL_INT.match(text):
             value = sexagesimal(text)
             self.at(
                 node,
                 f"unquoted {text} is read by YAML 1.1 as {'the number ' + str(value) if value is not None else 'a number'}"
                 f" (digits:digits count in base 60); write the {unit} as one whole number, like {example}",
             )
-        elif _OCTAL.match(text):
+        elif OCTAL_INT.match(text):
             self.at(node, f"{text} is read by YAML as {plain_surprise(text)}; drop the leading zero")
         elif plain_surprise(text) == "empty (null)":
             self.at(node, f"{field} is empty; give a whole number of {unit}, like {example}")

@@ -340,9 +340,9 @@ _BOOLS = {
     "on": True, "On": True, "ON": True, "off": False, "Off": False, "OFF": False,
 }  # fmt: skip
 _NULLS = {"", "~", "null", "Null", "NULL"}
-_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
-_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
-_OCTAL = re.compile(r"[-+]?0[0-7_]+\Z|[-+]?0o[0-7]+\Z")
+DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
+SEXAGESIMAL_INT = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
+OCTAL_INT = re.compile(r"[-+]?0[0-7_]+\Z|[-+]?0o[0-7]+\Z")
 _OTHER_INT = re.compile(r"[-+]?0b[01_]+\Z|[-+]?0x[0-9a-fA-F_]+\Z|[-+]?[0-9][0-9_]*\Z")
 _FLOAT = re.compile(
     r"[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?\Z|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+\Z"
@@ -360,12 +360,12 @@ def plain_surprise(text: str) -> str | None:
         return f"the boolean {'true' if _BOOLS[text] else 'false'}"
     if text[0] not in _MAYBE_SPECIAL:
         return None
-    if _DECIMAL.match(text):
+    if DECIMAL_INT.match(text):
         return f"the number {int(text)}"
-    if _SEXAGESIMAL.match(text):
+    if SEXAGESIMAL_INT.match(text):
         value = sexagesimal(text)
         return f"the number {value} (YAML 1.1 reads digits:digits in base 60)" if value is not None else "a number"
-    if _OCTAL.match(text):
+    if OCTAL_INT.match(text):
         return f"the octal number {int(text.replace('_', '').replace('0o', '0'), 8)}"
     if _OTHER_INT.match(text) or _FLOAT.match(text):
         return "a number"
