@@ -52,6 +52,8 @@ ON_TIME_FLOOR = 0.7
 CARRY_FLOOR = 2
 """An item carried this many times is at risk whatever its due date."""
 
+DELIVERED = frozenset({Status.DONE, Status.CLOSED})
+
 _SINCE_AGO = re.compile(r"^-(\d{1,4})([dwm])$")
 
 
@@ -272,18 +274,9 @@ def first_done(item: ActionItem) -> datetime | None:
     # Records imported without a full history still carry their delivery time.
     if item.done_at is not None:
         return item.done_at
-    if item.status in (Status.DONE, Status.CLOSED):
+    if item.status in DELIVERED:
         return item.closed_at or item.updated
     return None
-
-
-def confirmation_ratings(item: ActionItem) -> list[tuple[datetime, int]]:
-    """The scores the requester gave when confirming the item (as `Services.all_pulses` counts them)."""
-    return [
-        (event.at, event.score)
-        for event in item.history
-        if event.kind is EventKind.CONFIRMED and event.score is not None
-    ]
 
 
 def build_report(
@@ -355,6 +348,7 @@ def build_report(
             pair.scores += 1
 
     owed_statuses = frozenset(Status) - FINISHED
+    STATUS, CONFIRMED = EventKind.STATUS, EventKind.CONFIRMED  # noqa: N806 - locals for the hot loop
     for item in actions:
         if series:
             if item.series != series:
@@ -382,7 +376,17 @@ def build_report(
             if item.carry >= carry_floor or (due is not None and today <= due <= soon):
                 candidates.append((item, due))
 
-        delivered_at = first_done(item)
+        # One walk of the history finds the first delivery and the confirming scores.
+        delivered_at = None
+        for event in item.history:
+            kind = event.kind
+            if kind is STATUS:
+                if delivered_at is None and event.new == "done":
+                    delivered_at = event.at
+            elif kind is CONFIRMED and event.score is not None:
+                rate(requester, supplier, event.at, event.score)
+        if delivered_at is None and (item.done_at is not None or item.status in DELIVERED):
+            delivered_at = first_done(item)
         if delivered_at is not None:
             day = delivered_at.date()
             if since <= day <= today:
@@ -398,9 +402,6 @@ def build_report(
                             t.on_time += day <= due
         if not touched and since <= item.created.date() <= today:
             touched = True
-
-        for at, score in confirmation_ratings(item):
-            rate(requester, supplier, at, score)
 
         if touched and supplier and requester:
             pair = pairs.get((requester, supplier))

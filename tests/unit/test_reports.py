@@ -494,3 +494,16 @@ def test_cli_bad_since_is_one_line_exit_2(cli, since):
     result = cli("--since", since)
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+
+
+def test_cli_leaves_the_garbage_collector_as_it_found_it(cli):
+    import gc
+
+    assert gc.isenabled()
+    assert cli("--format", "json").exit_code == 0
+    assert gc.isenabled()
+
+
+def test_cli_unwritable_output_is_one_line_exit_2(cli, tmp_path):
+    result = cli("-o", str(tmp_path / "missing" / "report.md"))
+    assert result.exit_code == 2 and "cannot write" in result.stderr
