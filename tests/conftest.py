@@ -7,11 +7,33 @@ import pytest
 from icm_tui.store import MemoryStore, Store
 
 
-@pytest.fixture(params=["memory", "tinydb"])
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server for the session ($ICM_TEST_PG_URL: an existing one); skips without binaries."""
+    import os
+
+    import pg
+
+    if os.environ.get("ICM_TEST_PG_URL"):
+        server = pg.External(os.environ["ICM_TEST_PG_URL"])
+    else:
+        pytest.importorskip("psycopg")
+        server = pg.start_cluster()
+        if server is None:
+            pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(params=["memory", "tinydb", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path) -> Store:
     """An empty store of each backend (TinyDB with small shards, so shard edges get exercised)."""
     if request.param == "memory":
         backend: Store = MemoryStore()
+    elif request.param == "postgresql":
+        from icm_tui.store.pg_store import PgStore
+
+        backend = PgStore(request.getfixturevalue("pg_server").new_schema())
     else:
         from icm_tui.store.tinydb_store import TinyDBStore
 

@@ -1,0 +1,987 @@
+"""The shared store: one register on a PostgreSQL server for every facilitator, owner and manager.
+
+Selected by `--store postgresql://...` or $ICM_STORE (see `open_store`). Same contract as the
+TinyDB store (base.py); what differs is how it is kept:
+
+Schema. Versioned SQL files in `migrations/` (NNNN_name.sql), applied in order under an advisory
+lock on first use and by `icm db init`, each recorded in `icm_migrations`; a database newer than
+this code is refused. One table per kind: the record as JSONB (msgspec's JSON of the Struct), its
+ref number as the primary key, its uid unique; action items add generated, indexed columns for
+the filters of `icm actions` (status, owner, supplier, requester, due). The tables live in the
+first schema of the connection's search_path (`?options=-csearch_path%3Dteam` picks another).
+
+Writes. Each is one transaction in READ COMMITTED with row locks, taken in one order so writers
+never deadlock: insert locks its kind's counter row (`icm_counters`: refs without gaps or races),
+update locks the record (SELECT ... FOR UPDATE, so `change` runs on the row as last committed),
+and every write ends by bumping the single change counter (`icm_state.changes`), stamping the row
+with it (`rev`), logging the op in `icm_ops` and NOTIFYing the new counter. When `change` refuses
+(an IcmError such as LifecycleError) nothing is written, but the attempt is logged in `icm_ops`
+as `refused`: the record's history shows what happened, the op log shows who also tried. Two
+facilitators confirming and reopening the same done item at once: the second waits for the
+first's row lock, then its transition is checked against `closed` and refused.
+
+Reads. `all()` keeps the decoded records of each kind and fetches only rows whose `rev` is past
+the counter it last saw (one snapshot, so nothing is skipped: the counter row is locked from bump
+to commit, so revs commit in order); `get()` always reads the row. `version()` is the change
+counter as last received by LISTEN (drained without waiting) or written by this process: a
+dictionary lookup for the TUI's 1 s poll; `wait_for_change()` blocks on the notification for
+callers that want it at once.
+
+Connection problems (server down, wrong password, network cut) raise StoreError (exit 3) with
+one line naming the server, never the password. TCP keepalives and `tcp_user_timeout` turn a
+silently cut network into an error within about 10 s.
+
+Offline (`offline=True`, the meeting runner): a write that cannot reach the server is applied to
+the records this process holds and appended to a spool file in the workspace's data/ folder
+(`pg-spool.jsonl`, one fsynced JSON line per write), and `notices()` tells the user. Before the
+next write, and from `version()` at most every `retry_interval` seconds, the spool is replayed
+in order, each entry in its own transaction, exactly once (its op_id is in `icm_ops`). Limits:
+- Only what this process has read can be changed offline (`get`/`update` of a record never
+  loaded raise StoreError); `put_many` is never spooled.
+- An update is spooled as (record before, record after). On replay it is applied as is when the
+  server still has the record before; otherwise it is merged field by field: fields only one side
+  changed are taken from it, histories and lists both sides appended to get both tails, time
+  spent and counters add up, `updated` takes the later time. A field both sides set differently
+  (e.g. two status changes) is a conflict: the server's record stays, the offline change is
+  kept in `icm_ops.attempted` (nothing is lost) and the user is told.
+- An insert gets the next ref this process knows of. If another client took that ref meanwhile,
+  replay gives the record the next free ref and rewrites the provisional ref in the spooled
+  entries after it and in this process's records (e.g. a meeting item's action list); the user
+  is told the new ref. Other processes never saw the provisional ref.
+- Only the process that spooled (or the next offline-enabled store opened on that data/ folder,
+  e.g. the TUI started again) replays; a CLI store only reports a non-empty spool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import getpass
+import hashlib
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from icm_tui.errors import IcmError, StoreError, UnknownRef
+from icm_tui.store.base import Kind, R, Store, ref_number
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+SPOOL_FILE = "pg-spool.jsonl"
+SPOOL_LOCK = "pg-spool.lock"
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+_DECODERS = {kind: msgspec.json.Decoder(kind.record_type) for kind in Kind}
+_LIST_DECODERS = {kind: msgspec.json.Decoder(list[kind.record_type]) for kind in Kind}
+_ENCODER = msgspec.json.Encoder()
+_SPOOL_DECODER = msgspec.json.Decoder(dict[str, Any])
+
+
+def is_pg_url(text: str | os.PathLike[str] | None) -> bool:
+    """True for a `postgresql://` (or `postgres://`) connection URL."""
+    return isinstance(text, str) and text.strip().lower().startswith(URL_SCHEMES)
+
+
+def describe_url(url: str) -> str:
+    """`user@host:port/dbname` of a connection URL: where, never the password."""
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "(unparsable URL)"
+    host = info.get("host") or "localhost"
+    where = f"{host}:{info['port']}" if info.get("port") else host
+    user = f"{info['user']}@" if info.get("user") else ""
+    return f"{user}{where}/{info.get('dbname') or info.get('user') or getpass.getuser()}"
+
+
+def _libpq_reason(error: BaseException) -> str:
+    """The useful part of a psycopg error, on one line."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if "failed: " in text:
+        text = text.rsplit("failed: ", 1)[1]
+    text = re.sub(r"^(FATAL|ERROR):\s+", "", text).strip()
+    if text.lower() == "connection refused":
+        text = "connection refused (is the server running?)"
+    return text
+
+
+def _table(kind: Kind) -> sql.Identifier:
+    return sql.Identifier(f"icm_{kind.value}")
+
+
+def _actor() -> str:
+    try:
+        user = os.environ.get("ICM_USER") or getpass.getuser()
+    except Exception:  # no login name in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}:{os.getpid()}"
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, SQL) of every migration in the repo, in order."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        match = MIGRATION_NAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), path.read_text(encoding="utf-8")))
+    return found
+
+
+SCHEMA = max(v for v, _, _ in migrations())
+"""The schema version this code writes (the newest migration)."""
+
+
+class Unreachable(StoreError):
+    """The server cannot be reached (down, refused, network cut): the write may be spooled."""
+
+
+class _Conflict(Exception):
+    """An offline change and the server's record changed the same field differently."""
+
+
+@dataclass(frozen=True)
+class CopyLine:
+    """One kind's figures in `icm db copy`: how many records, and a hash of their content."""
+
+    kind: Kind
+    count: int
+    sha256: str
+
+
+class PgStore(Store):
+    """Action items, meetings, requests and pulses in a PostgreSQL database (see the module doc)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        spool_dir: str | os.PathLike[str] | None = None,
+        offline: bool = False,
+        notify: Callable[[str], None] | None = None,
+        connect_timeout: int = 5,
+        lock_timeout: float = 10.0,
+        retry_interval: float = 5.0,
+    ) -> None:
+        self.url = url.strip()
+        self.where = describe_url(self.url)
+        self.offline = offline
+        self.spool_path = Path(spool_dir) / SPOOL_FILE if spool_dir is not None else None
+        self._notify = notify
+        self._connect_timeout = connect_timeout
+        self._lock_timeout = lock_timeout
+        self._retry_interval = retry_interval
+        self._lock = threading.RLock()
+        self._listen_lock = threading.Lock()
+        self._conn: psycopg.Connection | None = None
+        self._listener: psycopg.Connection | None = None
+        self._channel = ""
+        self._changes = 0
+        self._local = 0
+        self._seen: Hashable = None
+        self._cache: dict[Kind, dict[int, Any]] = {kind: {} for kind in Kind}
+        self._sorted: dict[Kind, bool] = {kind: True for kind in Kind}
+        self._watermark: dict[Kind, int | None] = {kind: None for kind in Kind}
+        self._epoch: dict[Kind, int] = {kind: -1 for kind in Kind}
+        self._last_known: dict[Kind, int] = {kind: 0 for kind in Kind}
+        self._touched: set[tuple[Kind, int]] = set()
+        self._next_try = 0.0
+        self._notices: list[str] = []
+        self.schema_version = 0
+        try:
+            self._connection()
+        except Unreachable as error:
+            if not offline:
+                raise
+            self._went_offline(error)
+            self._tell(f"the server {self.where} is unreachable; working offline, changes are kept in {self.spool_path}")
+        else:
+            self._replay()
+        pending = self.pending()
+        if pending and not offline:
+            self._tell(
+                f"{pending} change(s) saved while {self.where} was unreachable wait in {self.spool_path}; "
+                f"they are sent when the meeting runner (icm) next connects"
+            )
+        self._seen = (self._changes, self._local)  # the LISTEN connection opens on the first poll, not for a CLI call
+
+    # ------------------------------------------------------------ connections
+
+    def _connect(self) -> psycopg.Connection:
+        try:
+            info = conninfo_to_dict(self.url)
+        except psycopg.ProgrammingError as error:
+            raise StoreError(f"bad PostgreSQL URL: {_libpq_reason(error)}") from None
+        options = info.get("options", "")
+        info["options"] = f"{options} -c lock_timeout={int(self._lock_timeout * 1000)}".strip()
+        info.setdefault("application_name", "icm")
+        info.setdefault("connect_timeout", str(self._connect_timeout))
+        host = str(info.get("host") or "")
+        if host and not host.startswith("/"):
+            # A cut network otherwise hangs a write for the kernel's retransmission timeout (minutes).
+            info.setdefault("keepalives_idle", "5")
+            info.setdefault("keepalives_interval", "2")
+            info.setdefault("keepalives_count", "2")
+            info.setdefault("tcp_user_timeout", "10000")
+        try:
+            return psycopg.connect(**info, autocommit=True)
+        except psycopg.OperationalError as error:
+            raise Unreachable(f"cannot reach PostgreSQL at {self.where}: {_libpq_reason(error)}") from None
+
+    def _connection(self) -> psycopg.Connection:
+        """The open connection, connecting (and migrating) when there is none."""
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        self._conn = None
+        conn = self._connect()
+        try:
+            self.schema_version = migrate(conn, self.where)
+            self._channel = conn.execute("SELECT 'icm_changes.' || current_schema()").fetchone()[0]
+        except psycopg.OperationalError as error:
+            conn.close()
+            raise Unreachable(f"cannot reach PostgreSQL at {self.where}: {_libpq_reason(error)}") from None
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[psycopg.Connection]:
+        """The connection, with psycopg's errors turned into one-line StoreErrors."""
+        conn = self._connection()
+        try:
+            yield conn
+        except psycopg.OperationalError as error:
+            if conn.closed or conn.broken:
+                self._conn = None
+                raise Unreachable(f"lost the connection to PostgreSQL at {self.where}: {_libpq_reason(error)}") from None
+            if isinstance(error, psycopg.errors.LockNotAvailable):
+                raise StoreError(
+                    f"PostgreSQL at {self.where}: a record stayed locked more than {self._lock_timeout:g} s; try again"
+                ) from None
+            raise StoreError(f"PostgreSQL at {self.where}: {_libpq_reason(error)}") from None
+        except psycopg.Error as error:
+            raise StoreError(f"PostgreSQL at {self.where}: {_libpq_reason(error)}") from None
+
+    def _online(self) -> bool:
+        """Whether to try the server now (offline stores retry at most every retry_interval)."""
+        if self._conn is not None and not self._conn.closed and not self._conn.broken:
+            return True
+        return not self.offline or time.monotonic() >= self._next_try
+
+    def _went_offline(self, error: Unreachable) -> None:
+        self._next_try = time.monotonic() + self._retry_interval
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def init(self) -> int:
+        """Create or migrate the schema (`icm db init`); the schema version now in the database."""
+        with self._lock:
+            self._connection()
+            return self.schema_version
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in (self._conn, self._listener):
+                if conn is not None:
+                    conn.close()
+            self._conn = self._listener = None
+
+    # ------------------------------------------------------------ keys
+
+    def _parse(self, kind: Kind, key: str) -> int | None:
+        text = key.strip()
+        prefix, dash, number = text.partition("-")
+        if dash and prefix.upper() == kind.prefix and number.isdigit():
+            return int(number)
+        return None
+
+    def _decode(self, kind: Kind, text: str | bytes) -> Any:
+        return _DECODERS[kind].decode(text)
+
+    def _remember(self, kind: Kind, number: int, record: Any) -> None:
+        cache = self._cache[kind]
+        if cache and number not in cache and number < next(reversed(cache)):
+            self._sorted[kind] = False
+        cache[number] = record
+        self._last_known[kind] = max(self._last_known[kind], number)
+
+    # ------------------------------------------------------------ reads
+
+    def all(self, kind: Kind) -> list:
+        with self._lock:
+            if self._online():
+                try:
+                    self._sync(kind)
+                except Unreachable as error:
+                    if not self.offline or self._watermark[kind] is None:
+                        raise
+                    self._went_offline(error)
+            elif self._watermark[kind] is None:
+                raise Unreachable(f"cannot reach PostgreSQL at {self.where}, and no {kind.value} were loaded before")
+            cache = self._cache[kind]
+            if not self._sorted[kind]:
+                self._cache[kind] = cache = dict(sorted(cache.items()))
+                self._sorted[kind] = True
+            return list(cache.values())
+
+    def _sync(self, kind: Kind) -> None:
+        """Bring the kept records of `kind` up to the server's, fetching only what changed."""
+        with self._db() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            changes, epoch = conn.execute("SELECT changes, epoch FROM icm_state").fetchone()
+            since = self._watermark[kind]
+            if since is not None and epoch == self._epoch[kind] and since == changes:
+                return
+            if since is None or epoch != self._epoch[kind]:
+                rows = conn.execute(sql.SQL("SELECT num, doc::text FROM {} ORDER BY num").format(_table(kind))).fetchall()
+                records = _LIST_DECODERS[kind].decode("[" + ",".join(doc for _, doc in rows) + "]")
+                self._cache[kind] = dict(zip((num for num, _ in rows), records))
+                self._sorted[kind] = True
+                if rows:
+                    self._last_known[kind] = max(self._last_known[kind], rows[-1][0])
+            else:
+                query = sql.SQL("SELECT num, doc::text FROM {} WHERE rev > %s ORDER BY num").format(_table(kind))
+                for num, doc in conn.execute(query, (since,)):
+                    self._remember(kind, num, self._decode(kind, doc))
+            last = conn.execute("SELECT last FROM icm_counters WHERE kind = %s", (kind.value,)).fetchone()
+        self._watermark[kind] = changes
+        self._epoch[kind] = epoch
+        self._changes = max(self._changes, changes)
+        if last:
+            self._last_known[kind] = max(self._last_known[kind], last[0])
+
+    def get(self, kind: Kind, key: str):
+        with self._lock:
+            number = self._parse(kind, key)
+            if self._online():
+                try:
+                    return self._get_online(kind, key, number)
+                except Unreachable as error:
+                    if not self.offline:
+                        raise
+                    self._went_offline(error)
+            return self._get_kept(kind, key, number)
+
+    def _get_online(self, kind: Kind, key: str, number: int | None) -> Any:
+        column, value = ("num", number) if number is not None else ("uid", key.strip())
+        query = sql.SQL("SELECT num, doc::text FROM {} WHERE {} = %s").format(_table(kind), sql.Identifier(column))
+        with self._db() as conn:
+            row = conn.execute(query, (value,)).fetchone()
+        if row is None:
+            raise UnknownRef(f"no {kind.value[:-1]} {key!r}")
+        record = self._decode(kind, row[1])
+        self._remember(kind, row[0], record)
+        return record
+
+    def _get_kept(self, kind: Kind, key: str, number: int | None) -> Any:
+        cache = self._cache[kind]
+        if number is not None and number in cache:
+            return cache[number]
+        for record in cache.values():
+            if record.uid == key.strip():
+                return record
+        if self._watermark[kind] is not None:
+            raise UnknownRef(f"no {kind.value[:-1]} {key!r}")
+        raise Unreachable(f"cannot reach PostgreSQL at {self.where}, and {key!r} was not loaded before")
+
+    # ------------------------------------------------------------ writes
+
+    def _bump(self, conn: psycopg.Connection) -> int:
+        """Take the change counter (last lock of every write) and return its new value."""
+        return conn.execute("UPDATE icm_state SET changes = changes + 1 RETURNING changes").fetchone()[0]
+
+    def _log(
+        self, conn: psycopg.Connection, op_id: str, kind: Kind, ref: str, op: str, outcome: str,
+        message: str = "", attempted: bytes | None = None,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO icm_ops (op_id, actor, kind, ref, op, outcome, message, attempted)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
+            (op_id, _actor(), kind.value, ref, op, outcome, message, attempted.decode() if attempted else None),
+        )
+
+    def _announce(self, conn: psycopg.Connection, changes: int) -> None:
+        conn.execute("SELECT pg_notify(%s, %s)", (self._channel, str(changes)))
+
+    def insert(self, kind: Kind, build: Callable[[str], R]) -> R:
+        with self._lock:
+            op_id = str(uuid.uuid4())
+            if self._online():
+                try:
+                    self._replay()
+                    return self._insert_online(kind, build, op_id)
+                except Unreachable as error:
+                    if not self.offline:
+                        raise
+                    self._went_offline(error)
+            return self._insert_offline(kind, build, op_id)
+
+    def _insert_online(self, kind: Kind, build: Callable[[str], R], op_id: str) -> R:
+        with self._db() as conn:
+            with conn.transaction():
+                number = conn.execute(
+                    "UPDATE icm_counters SET last = last + 1 WHERE kind = %s RETURNING last", (kind.value,)
+                ).fetchone()[0]
+                ref = f"{kind.prefix}-{number}"
+                record = build(ref)
+                if record.ref != ref:
+                    raise ValueError(f"build() must keep the ref {ref}, it made {record.ref}")
+                changes = self._write_row(conn, kind, number, record, op_id, "insert", insert=True)
+        self._changes = max(self._changes, changes)
+        self._remember(kind, number, record)
+        return record
+
+    def _write_row(
+        self, conn: psycopg.Connection, kind: Kind, number: int, record: Any, op_id: str, op: str,
+        *, insert: bool, message: str = "",
+    ) -> int:
+        """Stamp, store, log and announce one record (inside the caller's transaction)."""
+        changes = self._bump(conn)
+        doc = _ENCODER.encode(record).decode()
+        if insert:
+            query = sql.SQL("INSERT INTO {} (num, uid, rev, doc) VALUES (%s, %s, %s, %s::jsonb)").format(_table(kind))
+            conn.execute(query, (number, record.uid, changes, doc))
+        else:
+            query = sql.SQL("UPDATE {} SET doc = %s::jsonb, rev = %s WHERE num = %s").format(_table(kind))
+            conn.execute(query, (doc, changes, number))
+        self._log(conn, op_id, kind, record.ref, op, "ok", message)
+        self._announce(conn, changes)
+        return changes
+
+    def update(self, kind: Kind, key: str, change: Callable[[R], R]) -> R:
+        with self._lock:
+            op_id = str(uuid.uuid4())
+            if self._online():
+                try:
+                    self._replay()
+                    return self._update_online(kind, key, change, op_id)
+                except Unreachable as error:
+                    if not self.offline:
+                        raise
+                    self._went_offline(error)
+            return self._update_offline(kind, key, change, op_id)
+
+    def _update_online(self, kind: Kind, key: str, change: Callable[[R], R], op_id: str) -> R:
+        number = self._parse(kind, key)
+        column, value = ("num", number) if number is not None else ("uid", key.strip())
+        query = sql.SQL("SELECT num, doc::text FROM {} WHERE {} = %s FOR UPDATE").format(
+            _table(kind), sql.Identifier(column)
+        )
+        refused: IcmError | None = None
+        with self._db() as conn:
+            with conn.transaction():
+                row = conn.execute(query, (value,)).fetchone()
+                if row is None:
+                    raise UnknownRef(f"no {kind.value[:-1]} {key!r}")
+                number = row[0]
+                current = self._decode(kind, row[1])
+                try:
+                    record = change(current)
+                except IcmError as error:
+                    if isinstance(error, StoreError):
+                        raise
+                    # The attempt is part of the story (who else tried, and why it was refused).
+                    refused = error
+                    self._log(conn, op_id, kind, current.ref, "update", "refused", str(error))
+                else:
+                    if record.uid != current.uid or record.ref != current.ref:
+                        raise ValueError("update must keep the record's uid and ref")
+                    changes = self._write_row(conn, kind, number, record, op_id, "update", insert=False)
+        if refused is not None:
+            raise refused
+        self._changes = max(self._changes, changes)
+        self._remember(kind, number, record)
+        return record
+
+    def put_many(self, kind: Kind, records: Iterable[R]) -> int:
+        incoming: dict[int, Any] = {}
+        for record in records:
+            number = ref_number(record.ref)
+            if number <= 0 or not record.ref.upper().startswith(kind.prefix + "-"):
+                raise ValueError(f"{record.ref!r} is not a {kind.value[:-1]} ref")
+            incoming[number] = record
+        if not incoming:
+            return 0
+        table = _table(kind)
+        with self._lock, self._db() as conn:
+            with conn.transaction():
+                # Imports are rare and whole: keep other writers of this kind out, readers in.
+                conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
+                conn.execute(
+                    "CREATE TEMP TABLE icm_stage (num bigint PRIMARY KEY, uid text NOT NULL UNIQUE, doc jsonb NOT NULL)"
+                    " ON COMMIT DROP"
+                )
+                with conn.cursor().copy("COPY icm_stage (num, uid, doc) FROM STDIN") as copy:
+                    for number in sorted(incoming):
+                        record = incoming[number]
+                        copy.write_row((number, record.uid, _ENCODER.encode(record).decode()))
+                taken = conn.execute(
+                    sql.SQL(
+                        "SELECT s.num, t.uid FROM icm_stage s JOIN {t} t ON t.num = s.num"
+                        " WHERE t.uid <> s.uid AND NOT EXISTS (SELECT 1 FROM icm_stage o WHERE o.uid = t.uid) LIMIT 1"
+                    ).format(t=table)
+                ).fetchone()
+                if taken:
+                    raise ValueError(f"{kind.prefix}-{taken[0]} already belongs to another record ({taken[1]})")
+                moved = conn.execute(
+                    sql.SQL("DELETE FROM {t} t USING icm_stage s WHERE t.uid = s.uid AND t.num <> s.num").format(t=table)
+                ).rowcount
+                changes = self._bump(conn)
+                if moved:
+                    conn.execute("UPDATE icm_state SET epoch = epoch + 1")
+                conn.execute(
+                    sql.SQL(
+                        "INSERT INTO {t} (num, uid, rev, doc) SELECT num, uid, %s, doc FROM icm_stage"
+                        " ON CONFLICT (num) DO UPDATE SET uid = EXCLUDED.uid, rev = EXCLUDED.rev, doc = EXCLUDED.doc"
+                    ).format(t=table),
+                    (changes,),
+                )
+                conn.execute(
+                    "UPDATE icm_counters SET last = greatest(last, %s) WHERE kind = %s", (max(incoming), kind.value)
+                )
+                self._log(conn, str(uuid.uuid4()), kind, "", "put_many", "ok", f"{len(incoming)} records")
+                self._announce(conn, changes)
+            self._changes = max(self._changes, changes)
+            self._last_known[kind] = max(self._last_known[kind], max(incoming))
+        return len(incoming)
+
+    # ------------------------------------------------------------ polling
+
+    def version(self) -> Hashable:
+        with self._lock:
+            if self.offline and self.pending() and self._online():
+                try:
+                    self._replay()
+                except Unreachable as error:
+                    self._went_offline(error)
+            self._drain()
+            return (self._changes, self._local)
+
+    def _drain(self) -> None:
+        """Take in the change counters other processes announced (never waits)."""
+        with self._listen_lock:
+            listener = self._listener
+            if listener is None or listener.closed or listener.broken:
+                if not self._online():
+                    return
+                try:
+                    listener = self._listen()
+                except (Unreachable, psycopg.OperationalError):
+                    self._listener = None
+                    return
+            try:
+                for notice in listener.notifies(timeout=0):
+                    self._changes = max(self._changes, int(notice.payload))
+            except psycopg.OperationalError:
+                listener.close()
+                self._listener = None
+
+    def _listen(self) -> psycopg.Connection:
+        conn = self._connect()
+        if not self._channel:
+            self._connection()
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+        # Read the counter after LISTEN: a change committed in between is seen one way or the other.
+        changes = conn.execute("SELECT changes FROM icm_state").fetchone()[0]
+        self._changes = max(self._changes, changes)
+        self._listener = conn
+        return conn
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until another process announces a change (True) or `timeout` seconds pass."""
+        before = self.version()
+        with self._listen_lock:
+            listener = self._listener
+            if listener is None:
+                return False
+            try:
+                for notice in listener.notifies(timeout=timeout, stop_after=1):
+                    self._changes = max(self._changes, int(notice.payload))
+            except psycopg.OperationalError:
+                listener.close()
+                self._listener = None
+        return self.version() != before
+
+    def refresh(self) -> bool:
+        with self._lock:
+            current = self.version()
+            changed = current != self._seen
+            self._seen = current
+            return changed
+
+    # ------------------------------------------------------------ the op log
+
+    def ops(self, kind: Kind | None = None, ref: str = "") -> list[dict[str, Any]]:
+        """Logged write attempts (oldest first), optionally of one record: outcome, actor, message."""
+        query = "SELECT op_id::text, at, actor, kind, ref, op, outcome, message, attempted::text FROM icm_ops"
+        where, params = [], []
+        if kind is not None:
+            where.append("kind = %s")
+            params.append(kind.value)
+        if ref:
+            where.append("upper(ref) = upper(%s)")
+            params.append(ref.strip())
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        names = ("op_id", "at", "actor", "kind", "ref", "op", "outcome", "message", "attempted")
+        with self._lock, self._db() as conn:
+            rows = conn.execute(query + " ORDER BY at, op_id", params).fetchall()
+        return [dict(zip(names, row)) for row in rows]
+
+    # ------------------------------------------------------------ offline: notices and the spool
+
+    def _tell(self, message: str) -> None:
+        self._notices.append(message)
+        if self._notify is not None:
+            self._notify(message)
+
+    def notices(self) -> list[str]:
+        """What the user should be told since the last call (offline saves, replays, conflicts)."""
+        with self._lock:
+            out, self._notices = self._notices, []
+            return out
+
+    def pending(self) -> int:
+        """How many writes wait in the spool for the server."""
+        return len(self._read_spool())
+
+    def _target(self) -> str:
+        """Which register a spool entry belongs to: the server, database and schema, not the password."""
+        info = conninfo_to_dict(self.url)
+        info.pop("password", None)
+        return hashlib.sha256(repr(sorted(info.items())).encode()).hexdigest()[:16]
+
+    def _read_spool(self) -> list[dict[str, Any]]:
+        if self.spool_path is None:
+            return []
+        try:
+            data = self.spool_path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as error:
+            raise StoreError(f"cannot read {self.spool_path}: {error.strerror}") from None
+        entries = []
+        target = self._target()
+        for line in data.splitlines():
+            if not line.strip():
+                continue
+            try:
+                entry = _SPOOL_DECODER.decode(line)
+            except msgspec.DecodeError:
+                continue  # a line cut short by a crash mid-append was never acknowledged
+            if entry.get("target") == target:
+                entries.append(entry)
+        return entries
+
+    def _spool(self, entry: dict[str, Any]) -> None:
+        if self.spool_path is None:
+            raise StoreError(f"cannot reach PostgreSQL at {self.where} and there is no data/ folder to keep changes in")
+        entry["target"] = self._target()
+        line = msgspec.json.encode(entry) + b"\n"
+        try:
+            self.spool_path.parent.mkdir(parents=True, exist_ok=True)
+            with self._spool_locked():
+                fd = os.open(self.spool_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    os.write(fd, line)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except OSError as error:
+            raise StoreError(f"cannot reach PostgreSQL at {self.where}, nor write {self.spool_path}: {error.strerror}") from None
+        self._local += 1
+
+    @contextlib.contextmanager
+    def _spool_locked(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        assert self.spool_path is not None
+        lock = FileLock(str(self.spool_path.with_name(SPOOL_LOCK)), timeout=10)
+        try:
+            with lock:
+                yield
+        except Timeout:
+            raise StoreError(f"{self.spool_path} is locked by another icm") from None
+
+    def _rewrite_spool(self, keep: list[dict[str, Any]]) -> None:
+        """Replace the spool by `keep` plus the lines of other registers (lock held)."""
+        from icm_tui.store.storage import atomic_write
+
+        assert self.spool_path is not None
+        target = self._target()
+        others = []
+        try:
+            for line in self.spool_path.read_bytes().splitlines():
+                try:
+                    if line.strip() and _SPOOL_DECODER.decode(line).get("target") != target:
+                        others.append(line)
+                except msgspec.DecodeError:
+                    continue
+        except FileNotFoundError:
+            pass
+        lines = others + [msgspec.json.encode(entry) for entry in keep]
+        if lines:
+            atomic_write(self.spool_path, b"\n".join(lines) + b"\n")
+        else:
+            self.spool_path.unlink(missing_ok=True)
+
+    def _insert_offline(self, kind: Kind, build: Callable[[str], R], op_id: str) -> R:
+        number = self._last_known[kind] + 1
+        ref = f"{kind.prefix}-{number}"
+        record = build(ref)
+        if record.ref != ref:
+            raise ValueError(f"build() must keep the ref {ref}, it made {record.ref}")
+        self._spool({"op_id": op_id, "op": "insert", "kind": kind.value, "ref": ref, "record": msgspec.to_builtins(record)})
+        self._remember(kind, number, record)
+        self._touched.add((kind, number))
+        self._tell(f"{ref} saved on this machine only ({self.where} unreachable); it is sent when the server is back")
+        return record
+
+    def _update_offline(self, kind: Kind, key: str, change: Callable[[R], R], op_id: str) -> R:
+        current = self._get_kept(kind, key, self._parse(kind, key))
+        record = change(current)
+        if record.uid != current.uid or record.ref != current.ref:
+            raise ValueError("update must keep the record's uid and ref")
+        self._spool({
+            "op_id": op_id, "op": "update", "kind": kind.value, "ref": current.ref,
+            "base": msgspec.to_builtins(current), "new": msgspec.to_builtins(record),
+        })
+        self._remember(kind, ref_number(current.ref), record)
+        self._touched.add((kind, ref_number(current.ref)))
+        self._tell(f"{current.ref} changed on this machine only ({self.where} unreachable); it is sent when the server is back")
+        return record
+
+    def _replay(self) -> None:
+        """Send the spooled writes in order, each once; stop at the first that cannot reach the server."""
+        if not self.offline or self.spool_path is None or not self.spool_path.exists():
+            return
+        with self._spool_locked():
+            entries = self._read_spool()
+            if not entries:
+                return
+            sent = 0
+            try:
+                while entries:
+                    renamed = self._replay_one(entries[0])
+                    entries.pop(0)
+                    sent += 1
+                    if renamed is not None:
+                        self._rename_everywhere(*renamed, entries)
+            finally:
+                self._rewrite_spool(entries)
+                if sent:
+                    self._tell(f"sent {sent} change(s) saved while {self.where} was unreachable")
+            if not entries:
+                self._touched.clear()
+
+    def _replay_one(self, entry: dict[str, Any]) -> tuple[Kind, str, str] | None:
+        """Apply one spooled write in its own transaction; (kind, provisional, real) when an insert got another ref."""
+        kind = Kind(entry["kind"])
+        op_id = entry["op_id"]
+        table = _table(kind)
+        with self._db() as conn:
+            with conn.transaction():
+                if conn.execute("SELECT 1 FROM icm_ops WHERE op_id = %s", (op_id,)).fetchone():
+                    # Committed before the connection broke: the answer was lost, not the write.
+                    if entry["op"] != "insert":
+                        return None
+                    row = conn.execute(
+                        sql.SQL("SELECT num FROM {} WHERE uid = %s").format(table), (entry["record"]["uid"],)
+                    ).fetchone()
+                    real = f"{kind.prefix}-{row[0]}" if row else entry["ref"]
+                    return (kind, entry["ref"], real) if real != entry["ref"] else None
+                if entry["op"] == "insert":
+                    return self._replay_insert(conn, kind, entry)
+                number = ref_number(entry["ref"])
+                row = conn.execute(
+                    sql.SQL("SELECT doc::text FROM {} WHERE num = %s FOR UPDATE").format(table), (number,)
+                ).fetchone()
+                base, new = entry["base"], entry["new"]
+                theirs = msgspec.json.decode(row[0]) if row else None
+                message = "sent after being saved offline"
+                try:
+                    if theirs is None or theirs.get("uid") != base.get("uid"):
+                        raise _Conflict("the record is no longer there")
+                    merged = new if theirs == base else _merge(base, theirs, new)
+                    if theirs != base:
+                        message += ", merged with changes made meanwhile"
+                    record = _DECODERS[kind].decode(msgspec.json.encode(merged))
+                except (_Conflict, msgspec.ValidationError) as error:
+                    text = (
+                        f"{entry['ref']}: the change made offline was not applied, it conflicts with one made "
+                        f"meanwhile ({error}); it is kept in the op log"
+                    )
+                    self._log(conn, op_id, kind, entry["ref"], "update", "conflict", text, msgspec.json.encode(new))
+                    self._tell(text)
+                    return None
+                changes = self._write_row(conn, kind, number, record, op_id, "update", insert=False, message=message)
+        self._changes = max(self._changes, changes)
+        return None
+
+    def _replay_insert(self, conn: psycopg.Connection, kind: Kind, entry: dict[str, Any]) -> tuple[Kind, str, str] | None:
+        provisional = entry["ref"]
+        number = conn.execute(
+            "UPDATE icm_counters SET last = last + 1 WHERE kind = %s RETURNING last", (kind.value,)
+        ).fetchone()[0]
+        ref = f"{kind.prefix}-{number}"
+        record = _DECODERS[kind].decode(msgspec.json.encode({**entry["record"], "ref": ref}))
+        message = "sent after being saved offline" + (f" as {provisional}" if ref != provisional else "")
+        changes = self._write_row(conn, kind, number, record, entry["op_id"], "insert", insert=True, message=message)
+        self._changes = max(self._changes, changes)
+        self._last_known[kind] = max(self._last_known[kind], number)
+        return (kind, provisional, ref) if ref != provisional else None
+
+    def _rename_everywhere(self, kind: Kind, provisional: str, ref: str, later: list[dict[str, Any]]) -> None:
+        """A record saved offline got another ref: say so, and use the new one in what refers to it."""
+        for entry in later:
+            _rename(entry, provisional, ref)
+        self._cache[kind].pop(ref_number(provisional), None)
+        # Only records changed offline by this process can hold the provisional ref.
+        for other_kind, num in list(self._touched):
+            kept = self._cache[other_kind].get(num)
+            if kept is None:
+                continue
+            renamed = _rename(msgspec.to_builtins(kept), provisional, ref)
+            if renamed is not None:
+                self._cache[other_kind][num] = _DECODERS[other_kind].decode(msgspec.json.encode(renamed))
+        self._tell(f"{provisional} saved offline is {ref} on the server ({provisional} was taken meanwhile)")
+
+    # ------------------------------------------------------------ admin
+
+    def is_empty(self) -> bool:
+        """True when the database holds no record of any kind."""
+        with self._lock, self._db() as conn:
+            return not any(
+                conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(_table(kind))).fetchone()[0]
+                for kind in Kind
+            )
+
+
+def _rename(value: Any, old: str, new: str) -> Any:
+    """Replace, in place, every string equal to `old` in a JSON tree; the tree, or None when nothing changed."""
+    changed = False
+
+    def walk(node: Any) -> Any:
+        nonlocal changed
+        if isinstance(node, str):
+            if node == old:
+                changed = True
+                return new
+            return node
+        if isinstance(node, dict):
+            for key in node:
+                node[key] = walk(node[key])
+            return node
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                node[index] = walk(item)
+            return node
+        return node
+
+    result = walk(value)
+    return result if changed else None
+
+
+_ADDITIVE = frozenset({"spent", "carry", "reopened"})
+_LATEST = frozenset({"updated"})
+_MISSING = object()
+
+
+def _merge(base: Any, theirs: Any, ours: Any, key: str = "") -> Any:
+    """Three-way merge of JSON trees (see the module doc); raises _Conflict where both disagree."""
+    if ours == base or theirs == ours:
+        return theirs
+    if theirs == base:
+        return ours
+    if isinstance(base, dict) and isinstance(theirs, dict) and isinstance(ours, dict):
+        out = {}
+        for name in {**theirs, **ours}:
+            value = _merge(base.get(name, _MISSING), theirs.get(name, _MISSING), ours.get(name, _MISSING), name)
+            if value is not _MISSING:
+                out[name] = value
+        return out
+    if isinstance(base, list) and isinstance(theirs, list) and isinstance(ours, list):
+        n = len(base)
+        if len(theirs) >= n and len(ours) >= n and theirs[:n] == base and ours[:n] == base:
+            return theirs + ours[n:]
+        if len(base) == len(theirs) == len(ours):
+            return [_merge(b, t, o, key) for b, t, o in zip(base, theirs, ours)]
+    if key in _ADDITIVE and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (base, theirs, ours)):
+        return theirs + (ours - base)
+    if key in _ADDITIVE and base is _MISSING and all(isinstance(v, (int, float)) for v in (theirs, ours)):
+        return theirs + ours
+    if key in _LATEST and isinstance(theirs, str) and isinstance(ours, str):
+        return max(theirs, ours, key=_dt.datetime.fromisoformat)
+    raise _Conflict(f"both changed {key or 'the record'}")
+
+
+def migrate(conn: psycopg.Connection, where: str = "") -> int:
+    """Apply the repo's migrations the database lacks (under an advisory lock); its schema version."""
+    known = migrations()
+    try:
+        row = conn.execute("SELECT max(version) FROM icm_migrations").fetchone()
+        if row and row[0] == known[-1][0]:
+            return row[0]
+    except psycopg.errors.UndefinedTable:
+        pass
+    except psycopg.errors.InvalidSchemaName:
+        pass
+    with conn.transaction():
+        schema = conn.execute("SELECT current_schema()").fetchone()[0]
+        if schema is None:
+            path = conn.execute("SHOW search_path").fetchone()[0]
+            raise StoreError(f"PostgreSQL at {where}: no schema of search_path {path!r} exists; create it first")
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"icm-migrate.{schema}",))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS icm_migrations ("
+            " version integer PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())"
+        )
+        applied = {v for (v,) in conn.execute("SELECT version FROM icm_migrations")}
+        newest = max(applied, default=0)
+        if newest > known[-1][0]:
+            raise StoreError(
+                f"PostgreSQL at {where} has icm schema version {newest}, this icm knows up to {known[-1][0]}: upgrade icm"
+            )
+        for version, name, text in known:
+            if version not in applied:
+                conn.execute(text)
+                conn.execute("INSERT INTO icm_migrations (version, name) VALUES (%s, %s)", (version, name))
+        return known[-1][0]
+
+
+def content_hash(store: Store, kind: Kind) -> CopyLine:
+    """How many records of `kind` a store holds and the SHA-256 of their JSON, in ref order."""
+    digest = hashlib.sha256()
+    count = 0
+    for record in sorted(store.all(kind), key=lambda r: ref_number(r.ref)):
+        digest.update(_ENCODER.encode(record))
+        digest.update(b"\n")
+        count += 1
+    return CopyLine(kind, count, digest.hexdigest())
+
+
+def copy_register(source: Store, target: Store, *, batch: int = 10_000) -> list[CopyLine]:
+    """Put every record of `source` into `target` (which must be empty), keeping uids and refs."""
+    for kind in Kind:
+        if target.all(kind):
+            raise StoreError(f"the target already holds {kind.value}; copy into an empty register")
+    for kind in Kind:
+        records = source.all(kind)
+        for start in range(0, len(records), batch):
+            target.put_many(kind, records[start:start + batch])
+    return [content_hash(source, kind) for kind in Kind]
