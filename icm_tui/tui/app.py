@@ -10,6 +10,7 @@ another process changed the data, so a CLI call in another terminal shows up wit
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import threading
 from collections.abc import Callable, Iterable
@@ -94,6 +95,9 @@ class IcmApp(App[None]):
         """
         with self._pending_lock:
             self._pending += 1
+        # Callbacks run in the caller's context, so Textual's active app is set in them
+        # (pushing a screen from a callback composes it; that needs the active app).
+        context = contextvars.copy_context()
         future = self._executor.submit(call)
 
         def finished(done: Future[T]) -> None:
@@ -102,22 +106,24 @@ class IcmApp(App[None]):
             error = done.exception()
             if error is None:
                 if on_done is not None:
-                    self._call_soon(on_done, done.result())
+                    self._call_soon(on_done, done.result(), context=context)
             elif on_error is not None:
-                self._call_soon(on_error, error)
+                self._call_soon(on_error, error, context=context)
             else:
-                self._call_soon(self.report_error, error)
+                self._call_soon(self.report_error, error, context=context)
 
         future.add_done_callback(finished)
         return future
 
-    def _call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
+    def _call_soon(
+        self, callback: Callable[..., Any], *args: Any, context: contextvars.Context | None = None
+    ) -> None:
         """Run `callback(*args)` on the event loop soon, from any thread, without blocking it."""
         loop = self._loop
         if loop is None or loop.is_closed() or not self.is_running:
             return
         try:
-            loop.call_soon_threadsafe(self._deliver, callback, args)
+            loop.call_soon_threadsafe(self._deliver, callback, args, context=context)
         except RuntimeError:  # the loop closed meanwhile: the app is gone
             pass
 
@@ -191,8 +197,16 @@ class IcmApp(App[None]):
         open_agenda(self, agenda)
 
     async def action_quit(self) -> None:
+        self.flush_screens()
         self._executor.shutdown(wait=True)
         self.exit()
+
+    def flush_screens(self) -> None:
+        """Queue every screen's unsaved changes (a meeting's notes and clock) before closing."""
+        for screen in self.screen_stack:
+            flush = getattr(screen, "flush_pending", None)
+            if flush is not None:
+                flush()
 
     def on_unmount(self) -> None:
         self._executor.shutdown(wait=True)
