@@ -1,0 +1,234 @@
+"""Quick capture of an action item: title, owner, requester, due, priority, in a few keystrokes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label
+
+from icm_tui.domain.dates import DATE_FORMS, parse_date
+from icm_tui.domain.models import Priority
+from icm_tui.domain.org import Org
+from icm_tui.errors import BadInput
+
+PRIORITIES = [p.value for p in Priority]
+
+
+@dataclass(frozen=True)
+class Captured:
+    """What the capture dialog returns: checked against org.yaml, ready for Services.capture_action."""
+
+    title: str
+    owner: str
+    requester: str
+    due: date | None
+    priority: str
+
+
+def resolve(text: str, choices: list[tuple[str, str]], what: str) -> str:
+    """The id `text` names among (id, name) pairs: exact id or name, else a unique prefix; BadInput otherwise."""
+    word = text.strip().casefold()
+    for ident, name in choices:
+        if word in (ident.casefold(), name.casefold()):
+            return ident
+    hits = [ident for ident, name in choices if ident.casefold().startswith(word) or name.casefold().startswith(word)]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise BadInput(f"{text!r} could be {', '.join(hits[:5])}: type more")
+    raise BadInput(f"no {what} {text!r}")
+
+
+def resolve_person(org: Org, text: str) -> str:
+    """A person id from an id, a name or a unique prefix (any text when there is no org.yaml)."""
+    if not org.present:
+        return text.strip()
+    return resolve(text, [(p.id, p.name) for p in org.people], "person")
+
+
+def resolve_department(org: Org, text: str) -> str:
+    """A department id from an id, a name or a unique prefix; empty stays empty."""
+    if not text.strip() or not org.present:
+        return text.strip()
+    return resolve(text, [(d.id, d.name) for d in org.departments], "department")
+
+
+def resolve_priority(text: str) -> str:
+    """`high` from `high`, `h` or `HI`; `normal` when empty."""
+    word = text.strip().lower() or "normal"
+    hits = [p for p in PRIORITIES if p.startswith(word)]
+    if len(hits) != 1:
+        raise BadInput(f"priority is one of {', '.join(PRIORITIES)}")
+    return hits[0]
+
+
+class CaptureDialog(ModalScreen[Captured | None]):
+    """Capture an action item: Enter moves to the next field and saves on the last, ctrl+s saves at once."""
+
+    DEFAULT_CSS = """
+    CaptureDialog { align: center middle; }
+    CaptureDialog > Vertical {
+        width: 84; max-width: 98%; height: auto; max-height: 98%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    CaptureDialog .capture-title { text-style: bold; margin-bottom: 1; }
+    CaptureDialog Horizontal { height: 1; margin-bottom: 1; }
+    CaptureDialog .field-label { width: 11; padding: 0 1 0 0; text-align: right; }
+    CaptureDialog Input { width: 1fr; height: 1; border: none; padding: 0 1; background: $boost; }
+    CaptureDialog Input:focus { border: none; background: $accent 25%; }
+    CaptureDialog .capture-hint { color: $text-muted; }
+    CaptureDialog #capture-error { color: $error; height: auto; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="capture.cancel"),
+        Binding("ctrl+s", "save", "Save", id="capture.save"),
+    ]
+
+    FIELDS = ("title", "owner", "requester", "due", "priority")
+
+    def __init__(
+        self,
+        org: Org,
+        today: date,
+        *,
+        heading: str = "New action item",
+        title: str = "",
+        owner: str = "",
+        requester: str = "",
+        lock_requester: bool = False,
+    ) -> None:
+        super().__init__()
+        self.org = org
+        """Where owners and departments are looked up."""
+        self.today = today
+        """Due dates are counted from here."""
+        self.heading = heading
+        self.initial = {"title": title, "owner": owner, "requester": requester, "due": "", "priority": "normal"}
+        self.lock_requester = lock_requester
+        """A request's requester is fixed."""
+
+    def compose(self) -> ComposeResult:
+        people = [p.id for p in self.org.people] + [p.name for p in self.org.people]
+        depts = [d.id for d in self.org.departments] + [d.name for d in self.org.departments]
+        suggest = {
+            "owner": SuggestFromList(people, case_sensitive=False) if people else None,
+            "requester": SuggestFromList(depts, case_sensitive=False) if depts else None,
+            "due": SuggestFromList(["today", "tomorrow", "eow", "eom", "+1w", "+2w", "+1m"], case_sensitive=False),
+            "priority": SuggestFromList(PRIORITIES, case_sensitive=False),
+        }
+        placeholders = {
+            "title": "What will be delivered",
+            "owner": "Who delivers (person id or name; → accepts the completion)",
+            "requester": "Internal customer department (who needs it)",
+            "due": "fri, +3d, +2w, eow, 2026-12-04 (empty: none)",
+            "priority": "low, normal, high, urgent",
+        }
+        with Vertical():
+            yield Label(Text(self.heading), classes="capture-title")
+            for name in self.FIELDS:
+                with Horizontal():
+                    yield Label(name.capitalize(), classes="field-label")
+                    yield Input(
+                        value=self.initial[name], placeholder=placeholders[name], suggester=suggest.get(name),
+                        id=f"capture-{name}", disabled=name == "requester" and self.lock_requester,
+                    )
+            yield Label(Text(""), id="capture-derived", classes="capture-hint")
+            yield Label(Text(""), id="capture-error")
+            yield Label(
+                Text("Enter: next field, saves on the last · ctrl+s: save now · Esc: cancel"), classes="capture-hint"
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#capture-title", Input).focus()
+        self._derive()
+
+    def _value(self, name: str) -> str:
+        return self.query_one(f"#capture-{name}", Input).value
+
+    @on(Input.Changed)
+    def _derive(self) -> None:
+        """Show what the typed owner and due date resolve to, as you type."""
+        parts: list[str] = []
+        try:
+            owner = resolve_person(self.org, self._value("owner")) if self._value("owner").strip() else ""
+        except BadInput:
+            owner = ""
+        if owner:
+            person = self.org.person(owner)
+            supplier = person.department if person else ""
+            parts.append(f"owner {self.org.person_name(owner)}, supplier {self.org.department_name(supplier) or '—'}")
+        due = self._value("due").strip()
+        if due:
+            try:
+                parts.append(f"due {parse_date(due, self.today):%a %Y-%m-%d}")
+            except BadInput:
+                parts.append("due: not a date yet")
+        self.query_one("#capture-derived", Label).update(Text(" · ".join(parts)))
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        """Enter: accept a shown completion, then go to the next field; on the last one, save."""
+        event.stop()
+        field = (event.input.id or "").removeprefix("capture-")
+        suggestion = getattr(event.input, "_suggestion", "")
+        if suggestion and len(suggestion) > len(event.input.value) and event.input.value:
+            event.input.value = suggestion
+        order = [f for f in self.FIELDS if not (f == "requester" and self.lock_requester)]
+        position = order.index(field) if field in order else len(order) - 1
+        if position == len(order) - 1:
+            self.action_save()
+        else:
+            self.query_one(f"#capture-{order[position + 1]}", Input).focus()
+
+    def check(self) -> Captured:
+        """The answer, checked; BadInput naming the field otherwise."""
+        title = " ".join(self._value("title").split())
+        if not title:
+            raise BadInput("title: say what will be delivered")
+        owner_text = self._value("owner").strip()
+        if not owner_text:
+            raise BadInput("owner: who delivers it?")
+        try:
+            owner = resolve_person(self.org, owner_text)
+        except BadInput as error:
+            raise BadInput(f"owner: {error}") from None
+        try:
+            requester = resolve_department(self.org, self._value("requester"))
+        except BadInput as error:
+            raise BadInput(f"requester: {error}") from None
+        due_text = self._value("due").strip()
+        try:
+            due = parse_date(due_text, self.today) if due_text else None
+        except BadInput:
+            raise BadInput(f"due: not a date (use {DATE_FORMS})") from None
+        try:
+            priority = resolve_priority(self._value("priority"))
+        except BadInput as error:
+            raise BadInput(f"priority: {error}") from None
+        return Captured(title=title, owner=owner, requester=requester, due=due, priority=priority)
+
+    def action_save(self) -> None:
+        """Save the action item (checked first; the problem is shown at its field)."""
+        try:
+            captured = self.check()
+        except BadInput as error:
+            message = str(error)
+            field = message.split(":", 1)[0]
+            self.query_one("#capture-error", Label).update(Text(message))
+            if field in self.FIELDS:
+                self.query_one(f"#capture-{field}", Input).focus()
+            return
+        self.dismiss(captured)
+
+    def action_cancel(self) -> None:
+        """Close without saving."""
+        self.dismiss(None)
