@@ -62,7 +62,7 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """One entry of an action item's append-only history."""
 
     at: datetime
@@ -77,7 +77,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     score: int | None = None
 
 
-class ActionItem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class ActionItem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """A commitment: who delivers what to which internal customer, by when."""
 
     uid: str
@@ -121,7 +121,7 @@ class RequestStatus(StrEnum):
     MERGED = "merged"
 
 
-class RequestEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class RequestEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """One entry of a request's history."""
 
     at: datetime
@@ -132,7 +132,7 @@ class RequestEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     action: str = ""
 
 
-class Request(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Request(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """A need raised by a department between meetings: the internal service desk inbox."""
 
     uid: str
@@ -153,7 +153,7 @@ class Request(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     history: tuple[RequestEvent, ...] = ()
 
 
-class Pulse(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Pulse(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """A 1-5 satisfaction rating one department gives another."""
 
     uid: str
@@ -177,7 +177,7 @@ class MeetingState(StrEnum):
     ENDED = "ended"
 
 
-class MeetingItem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class MeetingItem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """One agenda item as it went in a meeting."""
 
     title: str
@@ -195,7 +195,7 @@ class MeetingItem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     prompt: str = ""
 
 
-class ReviewOutcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class ReviewOutcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """What a review step did to one action item."""
 
     ref: str
@@ -206,7 +206,7 @@ class ReviewOutcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     carried: bool = False
 
 
-class Meeting(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Meeting(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """One run of an agenda, saved continuously while it runs."""
 
     uid: str

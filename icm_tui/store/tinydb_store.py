@@ -37,6 +37,7 @@ by MIGRATIONS[v] (v -> v+1) under the lock after a backup; a newer one is refuse
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import threading
@@ -107,7 +108,15 @@ def decode_shard(kind: Kind, data: bytes, index: int | None = None, size: int | 
 
     With `index` and `size`, also checks that every ref belongs in this shard and matches its doc_id.
     """
-    tables = _DECODERS[kind].decode(data)
+    # Decoding makes ~10 objects a record and no cycles; with the cyclic GC on, its repeated
+    # passes over them cost 4x the decoding itself (1.6 s instead of 0.33 s for 50,000 items).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        tables = _DECODERS[kind].decode(data)
+    finally:
+        if paused:
+            gc.enable()
     if set(tables) - {kind.value}:
         raise ValueError(f"unexpected tables {sorted(set(tables) - {kind.value})}")
     docs = tables.get(kind.value, {})
