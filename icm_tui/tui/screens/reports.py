@@ -30,7 +30,13 @@ if TYPE_CHECKING:
 
 NONE = "–"
 
-TABS = ("suppliers", "customers", "wall", "meetings", "risk")
+RISK_SHOWN = 500
+"""At most this many items at risk in the table."""
+
+RISK_GUIDE = (
+    f"Owed items due within {RISK_DAYS} days from a supplier under {ON_TIME_FLOOR:.0%} on time, "
+    f"or carried {CARRY_FLOOR} times or more."
+)
 
 HELP = f"""\
 # Reports
@@ -154,11 +160,11 @@ class ReportsScreen(Screen):
         Binding("w", "window", "Window", tooltip="Change the window (--since)", id="reports.window"),
         Binding("s", "series", "Series", tooltip="Limit to one meeting series", id="reports.series"),
         Binding("g", "reload", "Recompute", id="reports.reload"),
-        Binding("1", "tab('suppliers')", "Suppliers", id="reports.tab.suppliers"),
-        Binding("2", "tab('customers')", "Customers", id="reports.tab.customers"),
-        Binding("3", "tab('wall')", "Wall", id="reports.tab.wall"),
-        Binding("4", "tab('meetings')", "Meetings", id="reports.tab.meetings"),
-        Binding("5", "tab('risk')", "At risk", id="reports.tab.risk"),
+        Binding("1", "tab('suppliers')", "Suppliers", show=False, id="reports.tab.suppliers"),
+        Binding("2", "tab('customers')", "Customers", show=False, id="reports.tab.customers"),
+        Binding("3", "tab('wall')", "Wall", show=False, id="reports.tab.wall"),
+        Binding("4", "tab('meetings')", "Meetings", show=False, id="reports.tab.meetings"),
+        Binding("5", "tab('risk')", "At risk", show=False, id="reports.tab.risk"),
     ]
 
     def __init__(self, *, since: date | None = None, series: str = "", name: str | None = None, id: str | None = None) -> None:
@@ -216,13 +222,7 @@ class ReportsScreen(Screen):
                     yield DataTable(id="meetings-table", cursor_type="row", zebra_stripes=True)
             with TabPane("5 At risk", id="risk"):
                 with VerticalScroll():
-                    yield Static(
-                        Text(
-                            f"Owed items due within {RISK_DAYS} days from a supplier under {ON_TIME_FLOOR:.0%} on time, "
-                            f"or carried {CARRY_FLOOR} times or more."
-                        ),
-                        classes="guide",
-                    )
+                    yield Static(Text(RISK_GUIDE), classes="guide", id="risk-guide")
                     yield DataTable(id="risk-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -401,7 +401,11 @@ class ReportsScreen(Screen):
         table = self.query_one("#risk-table", DataTable)
         table.clear()
         org = self.icm.org
-        for r in report.at_risk[:500]:  # a DataTable measures every cell: keep it to what a person reads
+        shown = report.at_risk[:RISK_SHOWN]  # a DataTable measures every cell: keep it to what a person reads
+        more = len(report.at_risk) - len(shown)
+        note = f" Showing the first {len(shown)} of {len(report.at_risk)} by due date (icm report --format json lists all)."
+        self.query_one("#risk-guide", Static).update(Text(RISK_GUIDE + (note if more > 0 else "")))
+        for r in shown:
             table.add_row(
                 Text(r.ref),
                 Text(r.title, no_wrap=True, overflow="ellipsis"),
