@@ -60,10 +60,11 @@ def _is_located(line: str) -> bool:
 class Context:
     """What every command shares: the workspace, and lazily the org and the store."""
 
-    def __init__(self, workspace_dir: str | None) -> None:
+    def __init__(self, workspace_dir: str | None, store_url: str | None = None) -> None:
         from icm_tui.workspace import Workspace
 
         self.workspace = Workspace.resolve(workspace_dir)
+        self.store_url = store_url
         self._store = None
         self._org = None
 
@@ -82,7 +83,7 @@ class Context:
         if self._store is None:
             from icm_tui.store import open_store
 
-            self._store = open_store(self.workspace.data_dir)
+            self._store = open_store(self.workspace.data_dir, url=self.store_url, offline=False)
         return self._store
 
     def services(self):
@@ -108,14 +109,18 @@ pass_context = click.make_pass_decorator(Context)
     envvar="ICM_WORKSPACE",
     help="The workspace folder (default: $ICM_WORKSPACE, else the current folder).",
 )
+@click.option(
+    "--store", "store_url", metavar="URL", envvar="ICM_STORE",
+    help="A postgresql:// URL for a shared register (default: $ICM_STORE, else the workspace's data/ folder).",
+)
 @click.version_option(__version__, "--version", prog_name="icm")
 @click.pass_context
-def main(ctx: click.Context, workspace_dir: str | None) -> None:
+def main(ctx: click.Context, workspace_dir: str | None, store_url: str | None) -> None:
     """Run cross-department coordination meetings and close the loop on their promises.
 
     With no command, opens the TUI on the workspace's home screen.
     """
-    context = Context(workspace_dir)
+    context = Context(workspace_dir, store_url)
     ctx.obj = context
     ctx.call_on_close(context.close)
     if ctx.invoked_subcommand is None:

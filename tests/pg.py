@@ -61,8 +61,18 @@ def _run_as() -> str | None:
     raise RuntimeError("running as root and there is neither a postgres nor a nobody user to run PostgreSQL as")
 
 
+LOCKED_USER = "icm_pw"
+"""A role that must give its password (PASSWORD): the tests of wrong passwords use it. The icm
+role is trusted, so each test's many connections skip SCRAM's deliberately slow hashing."""
+
+HBA = f"""local all all trust
+host all {LOCKED_USER} 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 trust
+"""
+
+
 class Cluster:
-    """One throwaway PostgreSQL server on 127.0.0.1: password auth over TCP, trust on its socket."""
+    """One throwaway PostgreSQL server on 127.0.0.1: trusted icm role, password-only icm_pw role."""
 
     def __init__(self, bindir: Path, folder: Path | None = None) -> None:
         self.bindir = bindir
@@ -93,8 +103,11 @@ class Cluster:
             check=True, capture_output=True, timeout=120,
         )
         pwfile.unlink()
+        (self.data / "pg_hba.conf").write_text(HBA)
+        self._chown()
         self.start()
         self.psql(f"CREATE DATABASE {DATABASE}")
+        self.psql(f"CREATE ROLE {LOCKED_USER} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
         return self
 
     def clone(self) -> "Cluster":
@@ -133,9 +146,9 @@ class Cluster:
         with psycopg.connect(host=str(self.folder), port=self.port, user=USER, dbname=dbname, autocommit=True) as conn:
             conn.execute(statement)
 
-    def url(self, schema: str | None = None, *, password: str = PASSWORD, port: int | None = None) -> str:
+    def url(self, schema: str | None = None, *, user: str = USER, password: str = PASSWORD, port: int | None = None) -> str:
         """A TCP connection URL, in its own schema when given."""
-        url = f"postgresql://{USER}:{password}@127.0.0.1:{port or self.port}/{DATABASE}"
+        url = f"postgresql://{user}:{password}@127.0.0.1:{port or self.port}/{DATABASE}"
         return url + (f"?options=-csearch_path%3D{schema}" if schema else "")
 
     def new_schema(self) -> str:

@@ -6,8 +6,23 @@ from icm_tui.store.memory import MemoryStore
 __all__ = ["Kind", "MemoryStore", "Store", "open_store"]
 
 
-def open_store(data_dir, *, create: bool = True) -> Store:
-    """The embedded TinyDB store of a workspace's data/ folder."""
+STORE_ENV = "ICM_STORE"
+
+
+def open_store(data_dir, *, create: bool = True, url: str | None = None, offline: bool = True) -> Store:
+    """The store named by `url` (else $ICM_STORE), else the embedded TinyDB store of `data_dir`.
+
+    A `postgresql://` URL opens the shared PostgreSQL store, with its offline spool in
+    `data_dir` (`offline=False`: connection problems are errors, as the CLI wants); any other
+    non-empty value is the folder of a TinyDB store.
+    """
+    import os
+
+    url = url if url is not None else os.environ.get(STORE_ENV, "")
+    if url and url.strip().lower().startswith(("postgresql://", "postgres://")):
+        from icm_tui.store.pg_store import PgStore
+
+        return PgStore(url, spool_dir=data_dir, offline=offline)
     from icm_tui.store.tinydb_store import TinyDBStore
 
-    return TinyDBStore(data_dir, create=create)
+    return TinyDBStore(url or data_dir, create=create)
