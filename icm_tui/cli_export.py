@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from icm_tui.cli import Context, pass_context
-from icm_tui.domain.models import Status
+from icm_tui.cli import Context, action_filter_options, build_filter, pass_context
 from icm_tui.errors import BadInput
 
 ACTION_FORMATS = ("csv", "json", "yaml", "ics", "taskwarrior")
@@ -18,9 +17,7 @@ _BY_SUFFIX = {".csv": "csv", ".json": "json", ".yaml": "yaml", ".yml": "yaml", "
 def _emit(data: bytes, output: str | None) -> None:
     """Write to `output` atomically, or to stdout (nothing else goes to stdout)."""
     if output is None or output == "-":
-        stream = click.get_binary_stream("stdout")
-        stream.write(data)
-        stream.flush()
+        click.echo(data, nl=False)  # bytes go to the binary stream untouched (BOM, CRLF)
         return
     from icm_tui.export.files import atomic_write
 
@@ -62,18 +59,7 @@ def export_minutes(context: Context, ref: str, fmt: str | None, output: str | No
 
 
 @export.command("actions")
-@click.option(
-    "--status",
-    multiple=True,
-    type=click.Choice([s.value for s in Status], case_sensitive=False),
-    help="Only items in this status (repeatable).",
-)
-@click.option("--owner", default="", metavar="P", help="Only items owned by person P.")
-@click.option("--supplier", default="", metavar="D", help="Only items department D delivers.")
-@click.option("--requester", default="", metavar="D", help="Only items department D asked for.")
-@click.option("--overdue", is_flag=True, help="Only items past due and still owed.")
-@click.option("--escalated", is_flag=True, help="Only escalated items.")
-@click.option("--search", default="", metavar="TEXT", help="Only items mentioning TEXT.")
+@action_filter_options
 @click.option(
     "--format",
     "fmt",
@@ -82,33 +68,12 @@ def export_minutes(context: Context, ref: str, fmt: str | None, output: str | No
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
 @pass_context
-def export_actions(
-    context: Context,
-    status: tuple[str, ...],
-    owner: str,
-    supplier: str,
-    requester: str,
-    overdue: bool,
-    escalated: bool,
-    search: str,
-    fmt: str | None,
-    output: str | None,
-) -> None:
+def export_actions(context: Context, fmt: str | None, output: str | None, **filters) -> None:
     """Action items, filtered like `icm actions`, as CSV, JSON, YAML, iCalendar or Taskwarrior JSON."""
-    from icm_tui.domain.query import ActionFilter
     from icm_tui.export.actions import export_actions as render
 
     fmt = _format(fmt, output, ACTION_FORMATS, None)
-    wanted = ActionFilter(
-        status=frozenset(Status(s.lower()) for s in status),
-        owner=owner.strip(),
-        supplier=supplier.strip(),
-        requester=requester.strip(),
-        overdue=overdue,
-        escalated=escalated,
-        search=search.strip(),
-    )
-    _emit(render(context.services(), wanted, fmt), output)
+    _emit(render(context.services(), build_filter(**filters), fmt), output)
 
 
 @click.group("import")

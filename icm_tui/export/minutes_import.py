@@ -438,7 +438,7 @@ def _minutes(chk: _Check, root: Node, actor: str) -> ParsedMinutes | None:
     top = chk.mapping(root, "minutes")
     if top is None:
         return None
-    f = chk.fields(top, TOP_KEYS, ("version", "meeting"), "the minutes")
+    f = chk.fields(top, TOP_KEYS, ("version", "meeting"), "the file")
     version = f.get("version")
     if version is not None and not (isinstance(version, Scalar) and version.plain and version.text == str(VERSION)):
         if not chk._bad(version):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from icm_tui.domain.models import ActionItem, Meeting, MeetingItem, Pulse, ReviewOutcome
+from icm_tui.domain.yamlsafe import plain_surprise
 from icm_tui.errors import BadInput
 from icm_tui.export.files import atomic_write
 from icm_tui.store.base import ref_number
@@ -178,8 +179,10 @@ def minutes_document(minutes: Minutes) -> dict:
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-# A literal block cannot hold these faithfully (a reader folds \r and NEL into \n): quote instead.
-_NOT_IN_BLOCK = re.compile("[\r\x85\u2028\u2029\ufeff]")
+# Line breaks other than \n: a block or single-quoted scalar cannot hold them faithfully (a reader
+# turns \r and NEL into \n, and PyYAML's emitter mangles NEL in single quotes), so they are
+# written double-quoted, as escapes.
+_ESCAPED_BREAKS = re.compile("[\r\x85\u2028\u2029\ufeff]")
 
 
 class _Dumper(yaml.SafeDumper):
@@ -195,7 +198,14 @@ class _Dumper(yaml.SafeDumper):
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     # PyYAML quotes on its own any plain text that YAML 1.1 would read as something else
     # ('no', '10:30', '2024-01-01'), and falls back to quotes when a block cannot hold the text.
-    style = "|" if "\n" in data and not _NOT_IN_BLOCK.search(data) else None
+    if _ESCAPED_BREAKS.search(data):
+        style = '"'
+    elif "\n" in data:
+        style = "|"
+    elif data and plain_surprise(data) is not None:
+        style = "'"  # the import's reader is stricter than PyYAML (it refuses a plain `.`, say)
+    else:
+        style = None
     return dumper.represent_scalar(_STR, data, style=style)
 
 
