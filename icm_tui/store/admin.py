@@ -8,11 +8,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from icm_tui.errors import BadInput, StoreError
 from icm_tui.store.backups import Backups, Generation
 from icm_tui.store.base import Kind
+from icm_tui.store.locking import LockTimeout, StoreLock
 from icm_tui.store.storage import atomic_write, read_bytes
 from icm_tui.store.tinydb_store import LOCK_FILE, LOCK_TIMEOUT, META_FILE, SHARD_NAME, decode_meta, verify_file, why
 
@@ -111,11 +110,11 @@ def check(data_dir: Path) -> tuple[bool, list[str]]:
     return ok, lines
 
 
-def _lock(data_dir: Path) -> FileLock:
-    lock = FileLock(str(data_dir / LOCK_FILE), timeout=LOCK_TIMEOUT)
+def _lock(data_dir: Path) -> StoreLock:
+    lock = StoreLock(data_dir / LOCK_FILE, LOCK_TIMEOUT)
     try:
         lock.acquire()
-    except Timeout:
+    except LockTimeout:
         raise StoreError(f"the store is locked by another process ({data_dir / LOCK_FILE}); try again") from None
     return lock
 

@@ -3,7 +3,7 @@
 Layout::
 
     data/icm.json              TinyDB file, table `_meta`: schema version and shard sizes
-    data/icm.lock              the lock every write takes (filelock, flock on POSIX)
+    data/icm.lock              the lock every write takes (flock on POSIX, see locking.py)
     data/actions/000000.json   TinyDB file, table `actions`: refs A-0 .. A-999
     data/actions/000001.json   refs A-1000 .. A-1999, and so on; likewise meetings/,
     data/requests/, data/pulses/ (meetings 100 refs a file: they are big and rewritten often)
@@ -52,10 +52,10 @@ import msgspec
 from icm_tui.errors import StoreError, UnknownRef
 from icm_tui.store.backups import BadFile, Backups, Generation
 from icm_tui.store.base import Kind, R, Store, ref_number
+from icm_tui.store.locking import LockTimeout, StoreLock
 from icm_tui.store.storage import TEMP_SUFFIX, Sig, atomic_write, clean_temp_files, encode, read_bytes, stat_sig
 
 if TYPE_CHECKING:
-    from filelock import FileLock
     from tinydb import TinyDB
     from tinydb.table import Table
 
@@ -189,7 +189,7 @@ class TinyDBStore(Store):
         self.backups = Backups(self.data_dir, interval=backup_interval, keep=backup_keep)
         self._mutex = threading.RLock()
         self._lock_timeout = lock_timeout
-        self._lock: FileLock | None = None
+        self._lock: StoreLock | None = None
         self._typed: dict[Path, tuple[Sig, dict[int, Any]]] = {}
         self._dbs: OrderedDict[Path, TinyDB] = OrderedDict()
         self._seen: Hashable = None
@@ -233,13 +233,11 @@ class TinyDBStore(Store):
         """Remove temp files of interrupted writes, if no other process is writing right now."""
         folders = [self.data_dir, *(self.data_dir / kind.value for kind in Kind)]
         if not any(_has_temp_files(folder) for folder in folders) and not self.backups.has_temp():
-            return  # the common case: no lock taken, filelock not even imported
-        from filelock import Timeout
-
+            return  # the common case: no lock taken
         lock = self._file_lock()
         try:
             lock.acquire(timeout=0)
-        except Timeout:
+        except LockTimeout:
             return  # a writer's temp files are in use; whoever opens next cleans up
         except OSError as error:
             raise StoreError(f"cannot lock {self.data_dir / LOCK_FILE}: {error.strerror}") from None
@@ -250,12 +248,10 @@ class TinyDBStore(Store):
         finally:
             lock.release()
 
-    def _file_lock(self) -> FileLock:
-        """The lock every write takes (created, and filelock imported, on first use)."""
+    def _file_lock(self) -> StoreLock:
+        """The lock every write takes."""
         if self._lock is None:
-            from filelock import FileLock
-
-            self._lock = FileLock(str(self.data_dir / LOCK_FILE), timeout=self._lock_timeout)
+            self._lock = StoreLock(self.data_dir / LOCK_FILE, self._lock_timeout)
         return self._lock
 
     def _read_meta(self) -> Meta | None:
@@ -400,13 +396,11 @@ class TinyDBStore(Store):
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold this process's mutex and the store's file lock."""
-        from filelock import Timeout
-
         lock = self._file_lock()
         with self._mutex:
             try:
                 lock.acquire()
-            except Timeout:
+            except LockTimeout:
                 raise StoreError(
                     f"the store is locked by another process (waited {self._lock_timeout:g} s for "
                     f"{self.data_dir / LOCK_FILE}); try again when the other icm has finished"
