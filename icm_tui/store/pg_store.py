@@ -5,9 +5,10 @@ TinyDB store (base.py); what differs is how it is kept:
 
 Schema. Versioned SQL files in `migrations/` (NNNN_name.sql), applied in order under an advisory
 lock on first use and by `icm db init`, each recorded in `icm_migrations`; a database newer than
-this code is refused. One table per kind: the record as JSONB (msgspec's JSON of the Struct), its
-ref number as the primary key, its uid unique; action items add generated, indexed columns for
-the filters of `icm actions` (status, owner, supplier, requester, due). The tables live in the
+this code is refused. One table per kind: the record as JSON (msgspec's JSON of the Struct; `json`
+rather than `jsonb` because whole-register loads dominate, see 0001_initial.sql), its ref number
+as the primary key, its uid unique; action items add generated, indexed columns for the filters
+of `icm actions` (status, owner, supplier, requester, due), which `actions_where` queries. The tables live in the
 first schema of the connection's search_path (`?options=-csearch_path%3Dteam` picks another).
 
 Writes. Each is one transaction in READ COMMITTED with row locks, taken in one order so writers
@@ -348,7 +349,9 @@ class PgStore(Store):
             if since is not None and epoch == self._epoch[kind] and since == changes:
                 return
             if since is None or epoch != self._epoch[kind]:
-                rows = conn.execute(sql.SQL("SELECT num, doc::text FROM {} ORDER BY num").format(_table(kind))).fetchall()
+                # Sorting here, not in SQL: the rows come nearly in order and the server's sort costs more.
+                rows = conn.execute(sql.SQL("SELECT num, doc::text FROM {}").format(_table(kind))).fetchall()
+                rows.sort()
                 records = _LIST_DECODERS[kind].decode("[" + ",".join(doc for _, doc in rows) + "]")
                 self._cache[kind] = dict(zip((num for num, _ in rows), records))
                 self._sorted[kind] = True
@@ -411,7 +414,7 @@ class PgStore(Store):
     ) -> None:
         conn.execute(
             "INSERT INTO icm_ops (op_id, actor, kind, ref, op, outcome, message, attempted)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::json)",
             (op_id, _actor(), kind.value, ref, op, outcome, message, attempted.decode() if attempted else None),
         )
 
@@ -454,10 +457,10 @@ class PgStore(Store):
         changes = self._bump(conn)
         doc = _ENCODER.encode(record).decode()
         if insert:
-            query = sql.SQL("INSERT INTO {} (num, uid, rev, doc) VALUES (%s, %s, %s, %s::jsonb)").format(_table(kind))
+            query = sql.SQL("INSERT INTO {} (num, uid, rev, doc) VALUES (%s, %s, %s, %s::json)").format(_table(kind))
             conn.execute(query, (number, record.uid, changes, doc))
         else:
-            query = sql.SQL("UPDATE {} SET doc = %s::jsonb, rev = %s WHERE num = %s").format(_table(kind))
+            query = sql.SQL("UPDATE {} SET doc = %s::json, rev = %s WHERE num = %s").format(_table(kind))
             conn.execute(query, (doc, changes, number))
         self._log(conn, op_id, kind, record.ref, op, "ok", message)
         self._announce(conn, changes)
@@ -523,7 +526,7 @@ class PgStore(Store):
                 # Imports are rare and whole: keep other writers of this kind out, readers in.
                 conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
                 conn.execute(
-                    "CREATE TEMP TABLE icm_stage (num bigint PRIMARY KEY, uid text NOT NULL UNIQUE, doc jsonb NOT NULL)"
+                    "CREATE TEMP TABLE icm_stage (num bigint PRIMARY KEY, uid text NOT NULL UNIQUE, doc json NOT NULL)"
                     " ON COMMIT DROP"
                 )
                 with conn.cursor().copy("COPY icm_stage (num, uid, doc) FROM STDIN") as copy:
@@ -559,6 +562,38 @@ class PgStore(Store):
             self._changes = max(self._changes, changes)
             self._last_known[kind] = max(self._last_known[kind], max(incoming))
         return len(incoming)
+
+    def actions_where(self, wanted: Any) -> list:
+        """Action items matching the indexed filters of `wanted` (an ActionFilter), in ref order.
+
+        Status, owner, supplier, requester and department are answered by the server's indexes;
+        the rest of the filter (overdue, search...) is the caller's to apply: this is a superset.
+        """
+        where, params = [], []
+        statuses = sorted(str(s) for s in getattr(wanted, "status", ()) or ())
+        if statuses:
+            where.append("status = ANY(%s)")
+            params.append(statuses)
+        for column in ("owner", "supplier", "requester"):
+            if getattr(wanted, column, ""):
+                where.append(f"{column} = %s")
+                params.append(getattr(wanted, column))
+        if getattr(wanted, "department", ""):
+            where.append("(supplier = %s OR requester = %s)")
+            params += [wanted.department, wanted.department]
+        if not where:
+            return self.all(Kind.ACTIONS)
+        query = sql.SQL("SELECT num, doc::text FROM icm_actions WHERE " + " AND ".join(where))
+        with self._lock:
+            try:
+                with self._db() as conn:
+                    rows = conn.execute(query, params).fetchall()
+            except Unreachable:
+                if not self.offline or self._watermark[Kind.ACTIONS] is None:
+                    raise
+                return [a for a in self.all(Kind.ACTIONS) if _matches_indexed(a, wanted)]
+        rows.sort()
+        return _LIST_DECODERS[Kind.ACTIONS].decode("[" + ",".join(doc for _, doc in rows) + "]")
 
     # ------------------------------------------------------------ polling
 
@@ -870,6 +905,17 @@ class PgStore(Store):
                 conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(_table(kind))).fetchone()[0]
                 for kind in Kind
             )
+
+
+def _matches_indexed(item: Any, wanted: Any) -> bool:
+    """What `actions_where` asks the server, asked of a record held offline."""
+    statuses = {str(s) for s in getattr(wanted, "status", ()) or ()}
+    if statuses and str(item.status) not in statuses:
+        return False
+    if any(getattr(wanted, c, "") and getattr(item, c) != getattr(wanted, c) for c in ("owner", "supplier", "requester")):
+        return False
+    department = getattr(wanted, "department", "")
+    return not department or department in (item.supplier, item.requester)
 
 
 def _rename(value: Any, old: str, new: str) -> Any:

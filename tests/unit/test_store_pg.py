@@ -184,3 +184,25 @@ def test_open_store_picks_the_backend_from_the_url(url, tmp_path, monkeypatch):
     store = open_store(tmp_path / "data")
     assert isinstance(store, TinyDBStore)
     store.close()
+
+
+def test_actions_where_answers_the_indexed_filters_on_the_server(url):
+    from icm_tui.domain.query import ActionFilter
+
+    with PgStore(url) as store:
+        store.put_many(Kind.ACTIONS, [
+            action("A-1"), action("A-2", supplier="hr"), action("A-3", status=Status.DONE),
+            action("A-4", owner="li-lei", requester="it"),
+        ])
+        def refs(**wanted):
+            return [a.ref for a in store.actions_where(ActionFilter(**wanted))]
+
+        assert refs(status=frozenset({Status.OPEN}), supplier="it") == ["A-1", "A-4"]
+        assert refs(status=frozenset({Status.DONE, Status.BLOCKED})) == ["A-3"]
+        assert refs(owner="li-lei") == ["A-4"] and refs(requester="it") == ["A-4"]
+        assert refs(department="hr") == ["A-2"] and refs(search="x") == ["A-1", "A-2", "A-3", "A-4"]
+        with psycopg.connect(url) as conn:
+            conn.execute("SET enable_seqscan = off")
+            plan = " ".join(r[0] for r in conn.execute(
+                "EXPLAIN SELECT doc FROM icm_actions WHERE status = ANY(%s) AND supplier = %s", (["open"], "it")))
+        assert "icm_actions_status_supplier" in plan
