@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import msgspec
 import orjson
 
 from icm_tui.errors import StoreError

@@ -23,9 +23,12 @@ record, let TinyDB apply the change in memory and write the file once, atomicall
 The next ref is the highest shard's largest doc_id + 1, computed under the lock: there is no
 separate counter that could drift from the data.
 
-Reads decode a shard's bytes straight into the msgspec Structs (~3 us a record, no TinyDB
-documents in between) and keep them, keyed by the file's stat signature: a shard is parsed once
-per process until another process replaces it, and `version()` is a handful of stat calls.
+Reads decode a shard's bytes straight into the msgspec Structs (no TinyDB documents in between;
+50,000 items with their histories, 46 MB, in ~0.35 s with the cyclic GC paused) and keep them,
+keyed by the file's stat signature: a shard is parsed once per process until another process
+replaces it, and `version()` is a few dozen stat calls (one per file). Writes never parse the
+other shards: an add reads and rewrites only the last one. TinyDB and the lock are imported only
+by writes. Measured next to Taskwarrior by benchmarks/bench_store.py.
 Opening is lazy: it reads icm.json (a few hundred bytes) and checks the first and last byte of
 every shard, so a truncated or garbage-tailed file is refused at once; a file is fully parsed
 before any of its data is used or rewritten, and a file that does not parse is never written:
