@@ -212,7 +212,7 @@ def actions(context: Context, fmt: str, **filters) -> None:
     from icm_tui.cli_output import print_actions
 
     services = context.services()
-    items = services.actions(build_filter(**filters))
+    items = services.list_actions(build_filter(**filters))
     print_actions(items, fmt, services.today(), context.org)
 
 

@@ -31,13 +31,16 @@ ACTION_FIELDS = (
 
 def width(text: str) -> int:
     """Columns `text` takes in a terminal (CJK characters take two)."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1 for ch in text)
 
 
 def fit(text: str, columns: int) -> str:
     """`text` cut to `columns` (with an ellipsis) and padded to exactly `columns`."""
     text = " ".join(text.split())
-    if width(text) > columns:
+    used = width(text)
+    if used > columns:
         out, used = [], 0
         for ch in text:
             w = width(ch)
@@ -46,7 +49,8 @@ def fit(text: str, columns: int) -> str:
             out.append(ch)
             used += w
         text = "".join(out) + "…"
-    return text + " " * (columns - width(text))
+        used += 1
+    return text + " " * (columns - used)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], flex: int = -1) -> str:

@@ -22,6 +22,7 @@ from icm_tui.domain.dates import parse_date
 from icm_tui.domain.lifecycle import FINISHED, NEEDS_REASON, Verb
 from icm_tui.domain.models import (
     ActionItem,
+    ActionSummary,
     Event,
     EventKind,
     Meeting,
@@ -127,6 +128,15 @@ class Services:
     def actions(self, wanted: ActionFilter | None = None) -> list[ActionItem]:
         """Action items passing `wanted`, sorted by due date."""
         items = self.store.actions()
+        if wanted is not None:
+            items = list(select(items, wanted, self.today(), self.org.thresholds, self.org))
+        return sorted(items, key=by_due)
+
+    def list_actions(self, wanted: ActionFilter | None = None) -> list[ActionSummary]:
+        """Like `actions`, without histories unless the filter searches notes: for lists and exports."""
+        if wanted is not None and wanted.search:
+            return self.actions(wanted)
+        items = self.store.action_summaries()
         if wanted is not None:
             items = list(select(items, wanted, self.today(), self.org.thresholds, self.org))
         return sorted(items, key=by_due)

@@ -77,8 +77,8 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=Fa
     score: int | None = None
 
 
-class ActionItem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
-    """A commitment: who delivers what to which internal customer, by when."""
+class ActionSummary(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """An action item without its history: what lists, filters and tables need (cheaper to read)."""
 
     uid: str
     ref: str
@@ -109,6 +109,11 @@ class ActionItem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, 
     """Title of the agenda item it was captured under."""
     request: str = ""
     """Ref of the request it came from."""
+
+
+class ActionItem(ActionSummary, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """A commitment: who delivers what to which internal customer, by when, and all that happened to it."""
+
     history: tuple[Event, ...] = ()
 
 

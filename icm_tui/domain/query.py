@@ -59,7 +59,7 @@ def search_text(item: ActionItem, org: Org | None = None) -> str:
     parts = [item.ref, item.title, item.owner, item.supplier, item.requester, item.service]
     if org is not None:
         parts += [org.person_name(item.owner), org.department_name(item.supplier), org.department_name(item.requester)]
-    parts += [event.note for event in item.history if event.note]
+    parts += [event.note for event in getattr(item, "history", ()) if event.note]
     return "\n".join(parts).casefold()
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Iterable
 from enum import StrEnum
 from typing import TypeVar
 
-from icm_tui.domain.models import ActionItem, Meeting, Pulse, Request
+from icm_tui.domain.models import ActionItem, ActionSummary, Meeting, Pulse, Request
 
 
 class Kind(StrEnum):
@@ -101,6 +101,10 @@ class Store(ABC):
     def actions(self) -> list[ActionItem]:
         """Every action item."""
         return self.all(Kind.ACTIONS)
+
+    def action_summaries(self) -> list[ActionSummary]:
+        """Every action item without its history, in ref order (backends may read this faster)."""
+        return self.actions()
 
     def action(self, key: str) -> ActionItem:
         """One action item by ref or uid."""

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from icm_tui.domain.models import ActionSummary
 from icm_tui.errors import StoreError, UnknownRef
 from icm_tui.store.backups import BadFile, Backups, Generation
 from icm_tui.store.base import Kind, R, Store, ref_number
@@ -91,6 +92,8 @@ class Meta(msgspec.Struct, kw_only=True):
 
 _META_DECODER = msgspec.json.Decoder(dict[str, dict[str, Meta]])
 _DECODERS = {kind: msgspec.json.Decoder(dict[str, dict[str, kind.record_type]]) for kind in Kind}
+_SUMMARY_DECODER = msgspec.json.Decoder(dict[str, dict[str, ActionSummary]])
+"""Skips each item's history without building it: half the time and memory of a full read."""
 
 
 def shard_name(index: int) -> str:
@@ -106,7 +109,9 @@ def decode_meta(data: bytes) -> Meta:
     return tables[META_TABLE]["1"]
 
 
-def decode_shard(kind: Kind, data: bytes, index: int | None = None, size: int | None = None) -> dict[int, Any]:
+def decode_shard(
+    kind: Kind, data: bytes, index: int | None = None, size: int | None = None, decoder: msgspec.json.Decoder | None = None
+) -> dict[int, Any]:
     """Records of a shard's bytes by ref number, in ref order; ValueError/msgspec errors when bad.
 
     With `index` and `size`, also checks that every ref belongs in this shard and matches its doc_id.
@@ -116,7 +121,7 @@ def decode_shard(kind: Kind, data: bytes, index: int | None = None, size: int | 
     paused = gc.isenabled()
     gc.disable()
     try:
-        tables = _DECODERS[kind].decode(data)
+        tables = (decoder or _DECODERS[kind]).decode(data)
     finally:
         if paused:
             gc.enable()
@@ -194,6 +199,8 @@ class TinyDBStore(Store):
         self._lock_timeout = lock_timeout
         self._lock: StoreLock | None = None
         self._typed: dict[Path, tuple[Sig, dict[int, Any]]] = {}
+        self._light: dict[Path, tuple[Sig, dict[int, Any]]] = {}
+        """Shards read without histories (action_summaries), by the same stat signatures."""
         self._dbs: OrderedDict[Path, TinyDB] = OrderedDict()
         self._seen: Hashable = None
         self._meta_sig: Sig | None = None
@@ -484,6 +491,32 @@ class TinyDBStore(Store):
         self._typed[path] = (sig, records)
         return records
 
+    def action_summaries(self) -> list[ActionSummary]:
+        with self._mutex:
+            out: list = []
+            for index in self._shards(Kind.ACTIONS):
+                out.extend(self._summaries(index).values())
+            return out
+
+    def _summaries(self, index: int) -> dict[int, Any]:
+        """One actions shard without histories: from the full parse when fresh, else a light one."""
+        path = self._shard_path(Kind.ACTIONS, index)
+        sig = stat_sig(path)
+        for cache in (self._typed, self._light):
+            cached = cache.get(path)
+            if cached is not None and cached[0] == sig:
+                return cached[1]
+        loaded = read_bytes(path)
+        if loaded is None:
+            return {}
+        data, sig = loaded
+        try:
+            records = decode_shard(Kind.ACTIONS, data, decoder=_SUMMARY_DECODER)
+        except (msgspec.MsgspecError, ValueError) as error:
+            raise self.corrupt(self._rel(path), _why(error)) from None
+        self._light[path] = (sig, records)
+        return records
+
     def all(self, kind: Kind) -> list:
         with self._mutex:
             out: list = []
@@ -677,9 +710,10 @@ class TinyDBStore(Store):
             changed = current != self._seen
             self._seen = current
             if changed:
-                for path, (sig, _) in list(self._typed.items()):
-                    if stat_sig(path) != sig:
-                        del self._typed[path]
+                for cache in (self._typed, self._light):
+                    for path, (sig, _) in list(cache.items()):
+                        if stat_sig(path) != sig:
+                            del cache[path]
             return changed
 
     def close(self) -> None:
@@ -688,6 +722,7 @@ class TinyDBStore(Store):
                 db.close()
             self._dbs.clear()
             self._typed.clear()
+            self._light.clear()
 
     def newest_backup(self) -> Generation | None:
         """The newest completed backup generation."""
