@@ -40,6 +40,36 @@ def copy_figures(out: str) -> dict[tuple[str, str], tuple[str, str]]:
     return {(kind, side): (count, digest) for kind, count, digest, side in found}
 
 
+def in_process(url: str, data_dir: Path, runs: int) -> dict[str, tuple[float, float]]:
+    """Open + list (all items, then filter) and open + add, on each store, inside this process."""
+    from icm_tui.domain.models import Status
+    from icm_tui.domain.query import ActionFilter
+    from icm_tui.services import Services
+    from icm_tui.store.pg_store import PgStore
+    from icm_tui.store.tinydb_store import TinyDBStore
+
+    wanted = ActionFilter(status=frozenset({Status.OPEN}), supplier="it")
+    opens = {"TinyDB": lambda: TinyDBStore(data_dir, create=False), "PostgreSQL": lambda: PgStore(url)}
+    out: dict[str, list[float]] = {}
+
+    def listing(open_):
+        with open_() as store:
+            Services(store).actions(wanted)
+
+    def where(open_):
+        with open_() as store:
+            store.actions_where(wanted) if hasattr(store, "actions_where") else Services(store).actions(wanted)
+
+    def add(open_):
+        with open_() as store:
+            Services(store).add_action("bench", owner="it-1", requester="sales")
+
+    for label, job in (("open + actions(filter) via all()", listing), ("open + actions_where(filter)", where),
+                       ("open + add_action", add)):
+        out[label] = [median_ms(lambda: job(opens[name]), runs) for name in ("TinyDB", "PostgreSQL")]
+    return {label: (a, b) for label, (a, b) in out.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=50_000)
@@ -95,10 +125,14 @@ def main() -> None:
                     args.runs,
                 )
             floor = median_ms(lambda: icm(env, "--version"), args.runs)
+            inproc = in_process(url, folder / "data", args.runs)
             print(f"\nmedians of {args.runs} runs, whole command          TinyDB   PostgreSQL")
             print(f"icm actions --status open --supplier it   {results['TinyDB']['list']:7.0f} ms  {results['PostgreSQL']['list']:7.0f} ms")
             print(f"icm action add                            {results['TinyDB']['add']:7.0f} ms  {results['PostgreSQL']['add']:7.0f} ms")
             print(f"icm --version (start-up floor)            {floor:7.0f} ms")
+            print("\nin process (no interpreter start-up), medians       TinyDB   PostgreSQL")
+            for what, (tiny, pg_ms) in inproc.items():
+                print(f"{what:<42}{tiny:7.1f} ms  {pg_ms:7.1f} ms")
     finally:
         if cluster is not None:
             cluster.destroy()

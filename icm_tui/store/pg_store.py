@@ -609,22 +609,29 @@ class PgStore(Store):
 
     def _drain(self) -> None:
         """Take in the change counters other processes announced (never waits)."""
-        with self._listen_lock:
-            listener = self._listener
-            if listener is None or listener.closed or listener.broken:
-                if not self._online():
-                    return
-                try:
-                    listener = self._listen()
-                except (Unreachable, psycopg.OperationalError):
-                    self._listener = None
-                    return
+        if not self._listen_lock.acquire(blocking=False):
+            return  # a wait_for_change() holds the listener and takes the announcements itself
+        try:
+            self._drain_locked()
+        finally:
+            self._listen_lock.release()
+
+    def _drain_locked(self) -> None:
+        listener = self._listener
+        if listener is None or listener.closed or listener.broken:
+            if not self._online():
+                return
             try:
-                for notice in listener.notifies(timeout=0):
-                    self._changes = max(self._changes, int(notice.payload))
-            except psycopg.OperationalError:
-                listener.close()
+                listener = self._listen()
+            except (Unreachable, psycopg.OperationalError):
                 self._listener = None
+                return
+        try:
+            for notice in listener.notifies(timeout=0):
+                self._changes = max(self._changes, int(notice.payload))
+        except psycopg.OperationalError:
+            listener.close()
+            self._listener = None
 
     def _listen(self) -> psycopg.Connection:
         conn = self._connect()
