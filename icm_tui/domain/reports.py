@@ -315,37 +315,39 @@ def build_report(
     def tally() -> _Tally:
         return _Tally(trend_sum=[0] * nbuckets, trend_n=[0] * nbuckets)
 
-    overall = tally()
+    # Keyed by supplier id, '' for items and ratings without one; the overall row is their sum,
+    # so each item updates one tally.
     suppliers: dict[str, _Tally] = {}
     customers: dict[str, _Custom] = {}
     pairs: dict[tuple[str, str], _Pair] = {}
     candidates: list[tuple[ActionItem, date | None]] = []
     series_actions: set[str] = set()
+    last = nbuckets - 1
 
     def rate(rater: str, about: str, at: datetime, score: int) -> None:
         day = at.date()
         if day < since or day > today:
             return
-        bucket = nbuckets - 1 - (today - day).days // size
-        targets_of_rating = [overall]
-        if about:
-            sup = suppliers.get(about)
-            if sup is None:
-                sup = suppliers[about] = tally()
-            targets_of_rating.append(sup)
-        for sup in targets_of_rating:
-            sup.score_sum += score
-            sup.scores += 1
-            sup.trend_sum[bucket] += score
-            sup.trend_n[bucket] += 1
+        bucket = last - (today - day).days // size
+        sup = suppliers.get(about)
+        if sup is None:
+            sup = suppliers[about] = tally()
+        sup.score_sum += score
+        sup.scores += 1
+        sup.trend_sum[bucket] += score
+        sup.trend_n[bucket] += 1
         if rater:
-            cust = customers.setdefault(rater, _Custom())
+            cust = customers.get(rater)
+            if cust is None:
+                cust = customers[rater] = _Custom()
             cust.score_sum += score
             cust.scores += 1
-        if rater and about:
-            pair = pairs.setdefault((rater, about), _Pair())
-            pair.score_sum += score
-            pair.scores += 1
+            if about:
+                pair = pairs.get((rater, about))
+                if pair is None:
+                    pair = pairs[(rater, about)] = _Pair()
+                pair.score_sum += score
+                pair.scores += 1
 
     owed_statuses = frozenset(Status) - FINISHED
     STATUS, CONFIRMED = EventKind.STATUS, EventKind.CONFIRMED  # noqa: N806 - locals for the hot loop
@@ -355,8 +357,8 @@ def build_report(
                 continue
             series_actions.add(item.ref)
         supplier, requester = item.supplier, item.requester
-        sup = suppliers.get(supplier) if supplier else None
-        if sup is None and supplier:
+        sup = suppliers.get(supplier)
+        if sup is None:
             sup = suppliers[supplier] = tally()
         owed = item.status in owed_statuses
         due = item.due
@@ -366,13 +368,11 @@ def build_report(
         touched = owed
 
         if owed:
-            late_days = (today - due).days if overdue else 0
-            escalated = item.carry >= esc_carries or late_days > esc_days
-            for t in (overall, sup):
-                if t is not None:
-                    t.open += 1
-                    t.overdue += overdue
-                    t.escalated += escalated
+            sup.open += 1
+            if overdue:
+                sup.overdue += 1
+            if item.carry >= esc_carries or (overdue and (today - due).days > esc_days):
+                sup.escalated += 1
             if item.carry >= carry_floor or (due is not None and today <= due <= soon):
                 candidates.append((item, due))
 
@@ -391,15 +391,14 @@ def build_report(
             day = delivered_at.date()
             if since <= day <= today:
                 touched = True
-                days = (day - item.created.date()).days
-                for t in (overall, sup):
-                    if t is not None:
-                        t.delivered += 1
-                        t.days.append(days)
-                        t.reopened += item.reopened > 0
-                        if due is not None:
-                            t.with_due += 1
-                            t.on_time += day <= due
+                sup.delivered += 1
+                sup.days.append((day - item.created.date()).days)
+                if item.reopened:
+                    sup.reopened += 1
+                if due is not None:
+                    sup.with_due += 1
+                    if day <= due:
+                        sup.on_time += 1
         if not touched and since <= item.created.date() <= today:
             touched = True
 
@@ -433,6 +432,7 @@ def build_report(
         elif request.status is RequestStatus.MERGED:
             cust.merged += 1
 
+    overall = _total(suppliers.values(), tally())
     names = {d.id: d.name for d in org.departments}
     order = _department_order(org, suppliers.keys() | customers.keys())
 
@@ -464,6 +464,24 @@ def build_report(
         meetings=health,
         at_risk=at_risk,
     )
+
+
+def _total(tallies: Iterable[_Tally], into: _Tally) -> _Tally:
+    """The sum of supplier tallies: the overall row."""
+    for t in tallies:
+        into.open += t.open
+        into.overdue += t.overdue
+        into.escalated += t.escalated
+        into.delivered += t.delivered
+        into.with_due += t.with_due
+        into.on_time += t.on_time
+        into.reopened += t.reopened
+        into.days.extend(t.days)
+        into.score_sum += t.score_sum
+        into.scores += t.scores
+        into.trend_sum = [a + b for a, b in zip(into.trend_sum, t.trend_sum)]
+        into.trend_n = [a + b for a, b in zip(into.trend_n, t.trend_n)]
+    return into
 
 
 def _request_in_series(request: Request, actions: set[str], meetings: set[str]) -> bool:
