@@ -75,6 +75,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from icm_tui.domain.models import ActionSummary
 from icm_tui.errors import IcmError, StoreError, UnknownRef
 from icm_tui.store.base import Kind, R, Store, ref_number
 
@@ -88,6 +89,7 @@ _DECODERS = {kind: msgspec.json.Decoder(kind.record_type) for kind in Kind}
 _LIST_DECODERS = {kind: msgspec.json.Decoder(list[kind.record_type]) for kind in Kind}
 _ENCODER = msgspec.json.Encoder()
 _SPOOL_DECODER = msgspec.json.Decoder(dict[str, Any])
+_SUMMARY_DECODER = msgspec.json.Decoder(list[ActionSummary])
 
 
 def is_pg_url(text: str | os.PathLike[str] | None) -> bool:
@@ -562,6 +564,15 @@ class PgStore(Store):
             self._changes = max(self._changes, changes)
             self._last_known[kind] = max(self._last_known[kind], max(incoming))
         return len(incoming)
+
+    def action_summaries(self) -> list:
+        """Every action item without its history, in ref order (msgspec skips the histories' text)."""
+        if self.offline or self._watermark[Kind.ACTIONS] is not None:
+            return self.all(Kind.ACTIONS)  # a long-lived store keeps whole records and fetches only changes
+        with self._lock, self._db() as conn:
+            rows = conn.execute("SELECT num, doc::text FROM icm_actions").fetchall()
+        rows.sort()
+        return _SUMMARY_DECODER.decode("[" + ",".join(doc for _, doc in rows) + "]")
 
     def actions_where(self, wanted: Any) -> list:
         """Action items matching the indexed filters of `wanted` (an ActionFilter), in ref order.

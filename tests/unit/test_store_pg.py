@@ -206,3 +206,12 @@ def test_actions_where_answers_the_indexed_filters_on_the_server(url):
             plan = " ".join(r[0] for r in conn.execute(
                 "EXPLAIN SELECT doc FROM icm_actions WHERE status = ANY(%s) AND supplier = %s", (["open"], "it")))
         assert "icm_actions_status_supplier" in plan
+
+
+def test_action_summaries_are_the_items_without_histories(url):
+    with PgStore(url) as writer:
+        writer.put_many(Kind.ACTIONS, [action("A-2", title="second"), action("A-1")])
+    with PgStore(url) as cli:
+        summaries = cli.action_summaries()
+        assert [(s.ref, s.title) for s in summaries] == [("A-1", "Laptops for new hires"), ("A-2", "second")]
+        assert not hasattr(summaries[0], "history") or not summaries[0].history
