@@ -319,3 +319,17 @@ async def test_layouts(tmp_path, size):
         await pilot.press("v")
         await pilot.pause()
         assert not detail.display
+
+
+def test_row_search_text_is_query_search_text():
+    """The table's fast search text is the CLI's `--search` text, so both find the same items."""
+    from icm_tui.domain.query import search_text
+    from icm_tui.tui.widgets.action_table import Names, row_search_text
+
+    store = MemoryStore()
+    services = seed(store)
+    services.note("A-2", "Käse [b]ÄÖ")
+    services.add_action("Unknown department", owner="li-lei", requester="")
+    names = Names(ORG)
+    for item in store.actions():
+        assert row_search_text(item, names) == search_text(item, ORG)

@@ -46,8 +46,9 @@ from icm_tui.tui.widgets.action_table import (
     narrows,
 )
 
-DEBOUNCE = 0.04
-"""Seconds of quiet typing before the list is filtered: one pass for a burst of keys, still instant to the eye."""
+THROTTLE = 0.05
+"""After filtering on a keystroke, keys typed within this many seconds are applied together at its end:
+an isolated key filters at once, a burst (fast typing, a paste) filters once or twice."""
 
 WIDE = 160
 """From this width the detail panel sits beside the list instead of below it."""
@@ -193,7 +194,8 @@ class ActionsScreen(Screen):
         """Ref of the item last changed here: kept in the list until the filter changes."""
         self._shown_sort: SortKey | None = None
         self._shown_filter: ActionFilter | None = None
-        self._debounce: Timer | None = None
+        self._throttle: Timer | None = None
+        self._typed = ""
         self._loading = False
         self._reload_again = False
         self._user_hid_detail = False
@@ -215,7 +217,8 @@ class ActionsScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(ActionTable).focus()
         self._fit_layout(self.app.size.width, self.app.size.height)
-        self.reload()
+        # Paint the empty screen first (one frame): the load holds the GIL a while at 50,000 items.
+        self.set_timer(1 / 60, self.reload)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_layout(event.size.width, event.size.height)
@@ -248,12 +251,12 @@ class ActionsScreen(Screen):
             return
         self._loading = True
         app = self.app
-        store, org, previous = app.store, app.org, self.rowset
+        store, org, previous, sort = app.store, app.org, self.rowset, self.sort
         today = app.services.today()
 
         def load() -> tuple[Hashable, RowSet]:
             version = store.version()
-            return version, RowSet.build(store.actions(), today, org, previous)
+            return version, RowSet.build(store.actions(), today, org, previous, sort)
 
         app.submit(load, self._loaded, on_error=self._load_failed)
 
@@ -261,7 +264,7 @@ class ActionsScreen(Screen):
         self._loading = False
         self.loaded_version, self.rowset = result
         self._shown_filter = None
-        self.refilter()
+        self.refilter(near=True)
         if self._reload_again:
             self._reload_again = False
             self.reload()
@@ -293,13 +296,21 @@ class ActionsScreen(Screen):
 
     # ------------------------------------------------------------------ filtering
 
-    def refilter(self) -> None:
-        """Apply the filter and sort to the loaded rows and show the result."""
+    def refilter(self, near: bool = False) -> None:
+        """Apply the filter and sort to the loaded rows and show the result.
+
+        The cursor stays on its item; if the item is gone, it goes to the top, or with `near`
+        (after a reload or a change) stays where it was.
+        """
         if self.rowset is None:
             return
-        wanted, sort = self.wanted, self.sort
-        keep_row = self.rowset.by_ref.get(self.pinned.upper()) if self.pinned else None
-        source: list[ActionRow] = self.rowset.orders[sort]
+        wanted, sort, rowset = self.wanted, self.sort, self.rowset
+        if not rowset.has_order(sort):
+            # Sorting 50,000 rows takes a while: do it off the event loop, then come back.
+            self.app.submit(lambda: rowset.order(sort), lambda _: self.refilter(near) if self.rowset is rowset else None)
+            return
+        keep_row = rowset.get(self.pinned) if self.pinned else None
+        source: list[ActionRow] = rowset.order(sort)
         if (
             keep_row is None
             and self._shown_filter is not None
@@ -314,11 +325,8 @@ class ActionsScreen(Screen):
         table.placeholder = "No action items match. Esc clears the filter." if len(self.rowset) else (
             "No action items yet: they are captured in meetings or with `icm action add`."
         )
-        table.set_rows(shown, keep=current.ref if current else None, ref_width=self.rowset.ref_width)
-        if table.current is not None:
-            self.detail.show(table.current.item)
-        else:
-            self.detail.show(None)
+        table.set_rows(shown, keep=current, near=near, ref_width=self.rowset.ref_width)
+        self.detail.show(table.current.item if table.current is not None else None)
         self._update_bar()
         self._update_keys()
 
@@ -362,26 +370,26 @@ class ActionsScreen(Screen):
             bar.append(" · ")
             bar.append(clean(part), style="bold")
         bar.append(f" · sorted by {self.sort.label}")
-        self.query_one("#actions-bar", Static).update(bar)
+        self.query_one("#actions-bar", Static).update(bar, layout=False)
 
     @on(Input.Changed, "#actions-filter")
     def typed(self, event: Input.Changed) -> None:
-        """Filter as you type, after a short pause so a burst of keys filters once."""
-        if self._debounce is not None:
-            self._debounce.stop()
-        value = event.value
-        self._debounce = self.set_timer(DEBOUNCE, lambda: self._set_search(value))
+        """Filter as you type: at once, unless a filter ran in the last few milliseconds (then at its end)."""
+        self._typed = event.value
+        if self._throttle is None:
+            self._apply_typed()
 
-    def _set_search(self, value: str) -> None:
-        self._debounce = None
-        self.wanted = replace(self.wanted, search=value)
+    def _apply_typed(self) -> None:
+        self._throttle = None
+        if self._typed != self.wanted.search:
+            self.wanted = replace(self.wanted, search=self._typed)
+            self._throttle = self.set_timer(THROTTLE, self._apply_typed)
 
     @on(Input.Submitted, "#actions-filter")
     def typed_enter(self, event: Input.Submitted) -> None:
         """Enter applies at once and goes to the list."""
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._set_search(event.value)
+        self._typed = event.value
+        self._apply_typed()
         self.table.focus()
 
     def action_focus_filter(self) -> None:
@@ -437,7 +445,7 @@ class ActionsScreen(Screen):
         """Person id -> name: org.yaml's people and any other owner in the data."""
         people = {p.id: p.name for p in self.app.org.people}
         if self.rowset is not None:
-            for row in self.rowset.by_ref.values():
+            for row in self.rowset.rows:
                 people.setdefault(row.item.owner, row.item.owner)
         return people
 
@@ -445,7 +453,7 @@ class ActionsScreen(Screen):
         """Department id -> name: org.yaml's and any other in the data."""
         depts = {d.id: d.name for d in self.app.org.departments}
         if self.rowset is not None:
-            for row in self.rowset.by_ref.values():
+            for row in self.rowset.rows:
                 for dept in (row.item.supplier, row.item.requester):
                     if dept:
                         depts.setdefault(dept, dept)
@@ -458,8 +466,7 @@ class ActionsScreen(Screen):
             self.table.focus()
         elif self.wanted != DEFAULT_FILTER or self.query_one(FilterInput).value:
             self.query_one(FilterInput).value = ""
-            if self._debounce is not None:
-                self._debounce.stop()
+            self._typed = ""
             self.wanted = DEFAULT_FILTER
         elif len(self.app.screen_stack) > 2:  # under us: the home screen over Textual's default one
             self.app.pop_screen()
@@ -470,7 +477,6 @@ class ActionsScreen(Screen):
     def highlighted(self, event: ActionTable.Highlighted) -> None:
         """Show the highlighted item in the panel."""
         self.detail.show(event.row.item if event.row else None)
-        self.refresh_bindings()
         self._update_keys()
 
     def _update_keys(self) -> None:
@@ -488,7 +494,7 @@ class ActionsScreen(Screen):
                     binding = keys[action]
                     bar.append(f" {binding.key} ", style="bold reverse")
                     bar.append(f" {binding.description}  ")
-        self.query_one("#actions-keys", Static).update(bar)
+        self.query_one("#actions-keys", Static).update(bar, layout=False)
 
     @on(ActionTable.Selected)
     def selected(self, event: ActionTable.Selected) -> None:
@@ -560,11 +566,10 @@ class ActionsScreen(Screen):
     def _changed(self, item: ActionItem, done_label: str) -> None:
         self.pinned = item.ref
         if self.rowset is not None:
-            self.rowset = self.rowset.replaced(item, self.app.org)
+            self.rowset = self.rowset.replaced(item)
             self._shown_filter = None
-            self.refilter()
+            self.refilter(near=True)
         self.app.mark_seen()
-        self.refresh_bindings()
         self._update_keys()
         self.notify(f"{item.ref} {done_label}", markup=False, timeout=3)
 
@@ -578,7 +583,7 @@ class ActionsScreen(Screen):
         if row is None:
             return
         self.app.push_screen(
-            PromptDialog(f"{row.ref} {row.title}\n{title}", **options),
+            PromptDialog(f"{row.ref} {row.text('title')}\n{title}", **options),
             lambda answer: then(row, answer) if answer else None,
         )
 
@@ -652,7 +657,7 @@ class ActionsScreen(Screen):
                 score, comment = answer
                 self._act(f"confirmed, scored {score}/5", lambda _: self.app.services.confirm(row.ref, score, comment))
 
-        self.app.push_screen(ScoreDialog(f"{row.ref} {row.title}\nHow well did {requester} get served?"), scored)
+        self.app.push_screen(ScoreDialog(f"{row.ref} {row.text('title')}\nHow well did {requester} get served?"), scored)
 
     # ------------------------------------------------------------------ export
 

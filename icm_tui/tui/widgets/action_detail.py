@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -46,23 +46,31 @@ class ActionDetail(VerticalScroll, can_focus=True):
         """For due dates in words; taken from the app's clock when not given."""
         self.item: ActionItem | None = None
         """The item shown."""
+        self._shown_width = -1
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No item selected.", style="italic"), id="action-detail-body")
 
     def show(self, item: ActionItem | None) -> None:
         """Show `item` (None: nothing selected)."""
+        if item is self.item and self._shown_width == self.size.width and self.is_mounted:
+            return  # records are immutable: the same object looks the same
         changed = item is None or self.item is None or item.uid != self.item.uid
         self.item = item
         if not self.is_mounted:
             return
+        self._shown_width = self.size.width
         self.query_one("#action-detail-body", Static).update(self.render_item(item))
         if changed:
             self.scroll_home(animate=False)
 
+    def on_resize(self) -> None:
+        self.show(self.item)
+
     def on_mount(self) -> None:
         if self.item is not None:
-            self.show(self.item)
+            item, self.item = self.item, None
+            self.show(item)
 
     # ------------------------------------------------------------------ content
 
@@ -126,22 +134,49 @@ class ActionDetail(VerticalScroll, can_focus=True):
         if flags:
             lines.append(Text.assemble(*flags))
 
-        history = Table(
-            box=None, show_header=True, header_style="bold", expand=True, padding=(0, 1, 0, 0),
-            title=f"History: {len(item.history)} event{'s' if len(item.history) != 1 else ''}, newest first", title_justify="left", title_style="bold",
-        )
-        history.add_column("When", no_wrap=True)
-        history.add_column("Who", no_wrap=True, max_width=16, overflow="ellipsis")
-        history.add_column("Meeting", no_wrap=True)
-        history.add_column("What", ratio=1, overflow="fold")
+        lines.append(Text(""))
+        count = len(item.history)
+        lines.append(Text(f"History: {count} event{'s' if count != 1 else ''}, newest first", style="bold"))
+        lines.extend(self._history(item, org))
+        return Group(*lines)
+
+    def _history(self, item: ActionItem, org: Org) -> list[Text]:
+        """One line per event (when, who, meeting, what), the what wrapped under itself.
+
+        Plain Text lines rather than a rich Table: measuring a Table on every cursor move costs
+        tens of milliseconds, and these lines are cheap to wrap to the panel's width.
+        """
+        width = max(20, self.scrollable_content_region.width or 80)
+        who_width = 14
+        prefix = 16 + 1 + who_width + 1 + 7 + 1
+        stacked = width - prefix < 24  # narrow: the what goes on its own line
+        console = self.app.console
+        out: list[Text] = [Text.assemble(
+            ("When".ljust(17), "bold"), (_cells("Who", who_width + 1), "bold"), ("Meeting ", "bold"), ("What", "bold")
+        )]
         for event in reversed(item.history):
-            history.add_row(
-                Text(_when(event.at), style="dim"),
-                Text(clean(org.person_name(event.by) or "?")),
-                Text(clean(event.meeting) or "—", style="dim" if not event.meeting else ""),
-                describe(event, org),
+            head = Text.assemble(
+                (_when(event.at) + " ", "dim"),
+                _cells(clean(org.person_name(event.by) or "?"), who_width) + " ",
+                (_cells(clean(event.meeting) or "—", 7) + " ", "dim"),
             )
-        return Group(*lines, Text(""), history)
+            what = describe(event, org)
+            if stacked:
+                out.append(head)
+                for line in what.wrap(console, width - 2):
+                    out.append(Text("  ") + line)
+                continue
+            wrapped = what.wrap(console, width - prefix)
+            out.append(head + (wrapped[0] if wrapped else Text("")))
+            out.extend(Text(" " * prefix) + line for line in wrapped[1:])
+        return out
+
+
+def _cells(text: str, width: int) -> str:
+    """`text` cut (with an ellipsis) or padded to `width` cells."""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
 
 
 def _when(at: datetime) -> str:
