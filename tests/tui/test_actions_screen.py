@@ -333,3 +333,72 @@ def test_row_search_text_is_query_search_text():
     names = Names(ORG)
     for item in store.actions():
         assert row_search_text(item, names) == search_text(item, ORG)
+
+
+OTHER_PROCESS = """
+import sys
+from icm_tui.services import Services
+from icm_tui.store import open_store
+
+store = open_store(sys.argv[1])
+services = Services(store, actor="other-terminal")
+services.add_action("Added in the other terminal", owner="anna", requester="sales", due="2026-12-24")
+services.start("A-2")
+services.note("A-2", "started from the command line")
+store.close()
+"""
+
+
+async def test_changes_by_another_process_appear(tmp_path):
+    import asyncio
+    import subprocess
+    import sys
+
+    from icm_tui.store import open_store
+
+    store = open_store(tmp_path / "data")
+    seed(store)
+    app = make_app(tmp_path, store, poll=True)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_screen(app, pilot)
+            await pilot.press("end")  # A-2, the last by due date
+            await pilot.pause()
+            assert screen.query_one(ActionTable).current.ref == "A-2"
+            assert "A-6" not in refs(screen)
+
+            done = await asyncio.to_thread(
+                subprocess.run, [sys.executable, "-c", OTHER_PROCESS, str(tmp_path / "data")],
+                capture_output=True, text=True, timeout=60,
+            )
+            assert done.returncode == 0, done.stderr
+            for _ in range(50):  # the app polls every second; allow up to 5 s
+                await pilot.pause(0.1)
+                current = screen.query_one(ActionTable).current
+                if "A-6" in refs(screen) and current is not None and current.item.status is Status.IN_PROGRESS:
+                    break
+            assert "A-6" in refs(screen)
+            current = screen.query_one(ActionTable).current
+            assert current.ref == "A-2" and current.item.status is Status.IN_PROGRESS  # cursor kept
+            assert "started from the command line" in detail_text(screen)
+            assert "Added in the other terminal" in table_text(screen)
+    finally:
+        store.close()
+
+
+async def test_export_writes_the_filtered_list(tmp_path):
+    import csv
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await open_screen(app, pilot)
+        await pilot.press("slash", *"zhang", "enter", "x")
+        await app.settle()
+        await pilot.pause()
+        files = list((tmp_path / "minutes").glob("actions-*.csv"))
+        assert len(files) == 1
+        assert any(str(files[0]) in n.message for n in app._notifications)
+        shown = refs(screen)
+    with files[0].open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert [row[0] for row in rows[1:]] == shown == ["A-1", "A-5", "A-2"]

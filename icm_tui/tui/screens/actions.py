@@ -82,7 +82,8 @@ Every commitment made in a meeting, until the department that asked for it confi
 **Find items.** Type in the filter line (`/` goes there) to keep the items whose title, owner,
 departments, ref or notes contain every word you type. The quick filters narrow further:
 `m` one owner, `p` the supplying department, `r` the requesting department, `t` cycles the
-status (all, active, open, …), `O` overdue, `E` escalated, `A` awaiting confirmation.
+status (not closed, which the screen opens with, then all, active, open, in progress, blocked,
+done, closed, dropped), `O` overdue, `E` escalated, `A` awaiting confirmation.
 `S` cycles the order: due date, oldest first, most carried. `Esc` clears every filter
 (and, with none left, goes back). The bar under the filter line says what is filtered and how
 many of all items are shown.

@@ -102,7 +102,7 @@ class ActionDetail(VerticalScroll, can_focus=True):
             ),
             Text.assemble(
                 ("Due ", "dim"), item.due.isoformat() if item.due else "none",
-                f" ({relative(item.due, today)})" if item.due else "",
+                f" ({relative(item.due, today)})" if item.due and item.status not in lifecycle.FINISHED else "",
                 ("  Priority ", "dim"), item.priority.value,
                 ("  Status ", "dim"), (status, "bold"),
                 ("  Carried ", "dim"), str(item.carry),
