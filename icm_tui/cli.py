@@ -131,7 +131,7 @@ def _run_tui(context: Context, agenda: str | None) -> None:
     """Open the Textual app (the only place textual is imported from the CLI)."""
     from icm_tui.tui.app import run_app
 
-    run_app(context.workspace, agenda=agenda)
+    run_app(context.workspace, agenda=agenda, store_url=context.store_url)
 
 
 @main.command()

@@ -136,7 +136,7 @@ class Services:
         """Like `actions`, without histories unless the filter searches notes: for lists and exports."""
         if wanted is not None and wanted.search:
             return self.actions(wanted)
-        items = self.store.action_summaries()
+        items = self.store.action_summaries() if wanted is None else self.store.action_candidates(wanted)
         if wanted is not None:
             items = list(select(items, wanted, self.today(), self.org.thresholds, self.org))
         return sorted(items, key=by_due)

@@ -106,6 +106,10 @@ class Store(ABC):
         """Every action item without its history, in ref order (backends may read this faster)."""
         return self.actions()
 
+    def action_candidates(self, wanted: object) -> list[ActionSummary]:
+        """A superset of the action items the ActionFilter `wanted` lets through (indexes narrow it)."""
+        return self.action_summaries()
+
     def action(self, key: str) -> ActionItem:
         """One action item by ref or uid."""
         return self.get(Kind.ACTIONS, key)

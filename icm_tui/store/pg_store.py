@@ -574,6 +574,9 @@ class PgStore(Store):
         rows.sort()
         return _SUMMARY_DECODER.decode("[" + ",".join(doc for _, doc in rows) + "]")
 
+    def action_candidates(self, wanted: Any) -> list:
+        return self.actions_where(wanted)
+
     def actions_where(self, wanted: Any) -> list:
         """Action items matching the indexed filters of `wanted` (an ActionFilter), in ref order.
 

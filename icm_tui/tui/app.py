@@ -239,13 +239,13 @@ class IcmApp(App[None]):
         yield from super().get_system_commands(screen)
 
 
-def run_app(workspace: Workspace, agenda: str | None = None) -> None:
+def run_app(workspace: Workspace, agenda: str | None = None, store_url: str | None = None) -> None:
     """Open the store and org of `workspace` (errors become one line) and run the app."""
     from icm_tui.domain.loader import load_workspace_org
     from icm_tui.store import open_store
 
     org = load_workspace_org(workspace)
-    store = open_store(workspace.data_dir)
+    store = open_store(workspace.data_dir, url=store_url)
     try:
         IcmApp(workspace, store=store, org=org, agenda=agenda).run()
     finally:

@@ -201,3 +201,24 @@ def test_pulse_and_requests(services):
     services.add_request("More monitors", requester="sales", supplier="it")
     merged = services.merge_request("R-3", "A-1")
     assert merged.status is RequestStatus.MERGED and "R-3" in services.action("A-1").history[-1].note
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        ActionFilter(),
+        ActionFilter(status=frozenset({Status.OPEN}), supplier="it"),
+        ActionFilter(department="sales"),
+        ActionFilter(owner="ann", overdue=True),
+        ActionFilter(search="licence"),
+    ],
+)
+def test_list_actions_agrees_with_full_reads(services, wanted):
+    services.add_action("VPN", owner="zhang-wei", requester="sales", due=date(2026, 11, 1))
+    services.add_action("Payroll", owner="ann", requester="it", due=date(2026, 11, 2))
+    services.add_action("Onboarding", owner="li-lei", requester="hr")
+    services.note("A-1", "licences ordered")
+    services.done("A-3")
+    listed = services.list_actions(wanted)
+    assert [a.ref for a in listed] == [a.ref for a in services.actions(wanted)]
+    assert all(not hasattr(a, "history") or a.history is not None for a in listed)
