@@ -6,10 +6,11 @@ YAML, which are the rows as they are, live here with the dispatch.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from icm_tui.domain.lifecycle import is_escalated, is_overdue
 from icm_tui.domain.models import ActionItem
@@ -121,7 +122,8 @@ def rows(services: Services, items: Sequence[ActionItem]) -> list[dict]:
 
 def actions_json(services: Services, items: Sequence[ActionItem]) -> bytes:
     """A JSON list of row objects, UTF-8, any script kept as it is."""
-    return (json.dumps(rows(services, items), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    # msgspec rather than json.dumps: with indentation the stdlib falls back to its slow Python encoder.
+    return msgspec.json.format(msgspec.json.encode(rows(services, items)), indent=2) + b"\n"
 
 
 def actions_yaml(services: Services, items: Sequence[ActionItem]) -> bytes:
@@ -131,7 +133,7 @@ def actions_yaml(services: Services, items: Sequence[ActionItem]) -> bytes:
     names = Names(services.org)
     today = services.today()
     data = [dict(zip(COLUMNS, row_values(item, names, today, services), strict=True)) for item in items]
-    return dump_yaml(data).encode("utf-8") if data else b"[]\n"
+    return dump_yaml(data, fast=True).encode("utf-8") if data else b"[]\n"
 
 
 def check_format(fmt: str) -> str:

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from icm_tui.domain.lifecycle import is_escalated, is_overdue
 from icm_tui.domain.models import ActionItem
-from icm_tui.export.actions import COLUMNS, Names, row_values
+from icm_tui.domain.org import Thresholds
+from icm_tui.export.actions import COLUMNS, Names
 
 if TYPE_CHECKING:
     from icm_tui.services import Services
@@ -19,6 +21,7 @@ BOM = "\ufeff"
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection):
 # such text gets a leading apostrophe, which spreadsheets show as plain text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(_FORMULA_START)
 
 
 def cell(value: object) -> str:
@@ -36,13 +39,54 @@ def cell(value: object) -> str:
     return str(value)
 
 
+def _text(value: str) -> str:
+    return "'" + value if value[:1] in _FORMULA_FIRST else value
+
+
+def csv_row(item: ActionItem, names: Names, today: date, thresholds: Thresholds) -> list:
+    """`[cell(v) for v in row_values(...)]`, unrolled: this runs 50,000 times per export."""
+    due = item.due
+    done_at = item.done_at
+    closed_at = item.closed_at
+    text = _text
+    return [
+        item.ref,
+        item.uid,
+        text(item.title),
+        text(item.owner),
+        text(item.supplier),
+        text(item.requester),
+        "" if due is None else due.isoformat(),
+        item.priority,  # a StrEnum: the csv module writes its value
+        text(item.service),
+        item.status,
+        item.carry,
+        item.reopened,
+        "" if item.score is None else item.score,
+        text(item.series),
+        text(item.meeting),
+        text(item.request),
+        item.created.isoformat(),
+        item.updated.isoformat(),
+        text(names.people.get(item.owner, item.owner)),
+        text(names.departments.get(item.supplier, item.supplier)),
+        text(names.departments.get(item.requester, item.requester)),
+        "yes" if is_overdue(item, today) else "no",
+        "yes" if is_escalated(item, today, thresholds) else "no",
+        text(item.item),
+        "" if done_at is None else done_at.isoformat(),
+        "" if closed_at is None else closed_at.isoformat(),
+    ]
+
+
 def actions_csv(services: Services, items: Sequence[ActionItem]) -> bytes:
     """The items as CSV bytes: a BOM, a header of `COLUMNS`, one row per item, CRLF line ends."""
     names = Names(services.org)
     today = services.today()
+    thresholds = services.org.thresholds
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows([cell(v) for v in row_values(item, names, today, services)] for item in items)
+    writer.writerows([csv_row(item, names, today, thresholds) for item in items])
     return out.getvalue().encode("utf-8")

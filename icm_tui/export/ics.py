@@ -49,21 +49,21 @@ def escape_text(text: str) -> str:
 
 def fold(line: str) -> str:
     """A content line folded into CRLF-joined pieces of at most 75 octets, whole UTF-8 characters only."""
-    if len(line.encode("utf-8")) <= LINE_OCTETS:
+    data = line.encode("utf-8")
+    if len(data) <= LINE_OCTETS:
         return line
-    pieces: list[str] = []
+    pieces: list[bytes] = []
     start = 0
-    size = 0
     limit = LINE_OCTETS
-    for index, char in enumerate(line):
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            pieces.append(line[start:index])
-            start, size = index, 0
-            limit = LINE_OCTETS - 1  # a continuation line begins with one space
-        size += width
-    pieces.append(line[start:])
-    return "\r\n ".join(pieces)
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # never cut before a UTF-8 continuation byte
+            end -= 1
+        pieces.append(data[start:end])
+        start = end
+        limit = LINE_OCTETS - 1  # a continuation line begins with one space
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces).decode("utf-8")
 
 
 def utc_stamp(moment: datetime) -> str:

@@ -7,12 +7,13 @@ instead of adding copies.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from icm_tui.domain.models import ActionItem, EventKind, Priority, Status
 from icm_tui.export.actions import Names
@@ -122,4 +123,4 @@ def actions_taskwarrior(services: Services, items: Sequence[ActionItem]) -> byte
     names = Names(services.org)
     zone = services.now().tzinfo or timezone.utc
     tasks = [task(item, names, zone) for item in items]
-    return (json.dumps(tasks, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return msgspec.json.format(msgspec.json.encode(tasks), indent=1) + b"\n"

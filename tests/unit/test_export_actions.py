@@ -176,3 +176,14 @@ def test_task_import_accepts_the_export(s, tmp_path):
     assert by_uuid[task_uuid(s.action("A-10").uid)]["description"].startswith("A-10 Semi;colon, comma \\ back slash")
     pending = _task(env, "rc.verbose=nothing", "status:pending", "count")
     assert pending.stdout.strip() == str(sum(a.status.value in ("open", "in_progress", "blocked") for a in s.actions()))
+
+
+def test_the_unrolled_csv_row_matches_the_generic_row(s):
+    from icm_tui.export.actions import Names, row_values
+    from icm_tui.export.actions_csv import cell
+
+    data = render_actions(s, s.actions(), "csv").decode("utf-8-sig")
+    written = list(csv.reader(io.StringIO(data, newline="")))[1:]
+    names = Names(s.org)
+    reference = [[cell(v) for v in row_values(item, names, s.today(), s)] for item in s.actions()]
+    assert written == reference
