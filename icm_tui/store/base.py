@@ -87,6 +87,10 @@ class Store(ABC):
         """Re-read what other processes changed; True when something did."""
         return False
 
+    def notices(self) -> list[str]:
+        """What the user should be told since the last call (a shared store saving offline, say)."""
+        return []
+
     def close(self) -> None:
         """Release files and locks."""
 

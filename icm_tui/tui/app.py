@@ -171,20 +171,22 @@ class IcmApp(App[None]):
         if self.busy:
             return
 
-        def poll() -> tuple[Any, bool]:
+        def poll() -> tuple[Any, bool, list[str]]:
             version = self.store.version()
             changed = version != self._seen_version
             if changed:
                 self.store.refresh()
-            return version, changed
+            return version, changed, self.store.notices()
 
         self.submit(poll, self._after_poll, on_error=lambda error: None)
 
-    def _after_poll(self, result: tuple[Any, bool]) -> None:
-        version, changed = result
+    def _after_poll(self, result: tuple[Any, bool, list[str]]) -> None:
+        version, changed, notices = result
         if changed and self._seen_version is not None:
             self.screen.post_message(StoreChanged(external=True))
         self._seen_version = version
+        for notice in notices:
+            self.notify(notice, title="Shared register", severity="warning", timeout=10, markup=False)
 
     def mark_seen(self) -> None:
         """After our own write: remember the store's version so the poll does not reload for it."""
