@@ -48,3 +48,25 @@ async def test_score_dialog_returns_score_and_comment(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
     assert answers == [(4, "fine 5"), None]
+
+
+class NoisyStore(MemoryStore):
+    """A store with something to tell, like PostgreSQL saving offline."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.told = ["A-2 saved offline; it will be sent when the server is back"]
+
+    def notices(self) -> list[str]:
+        out, self.told = self.told, []
+        return out
+
+
+async def test_store_notices_become_notifications(tmp_path):
+    app = IcmApp(Workspace(tmp_path), store=NoisyStore(), poll=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if any("saved offline" in n.message for n in app._notifications):
+                break
+        assert any("saved offline" in n.message for n in app._notifications)
