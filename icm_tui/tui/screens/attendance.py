@@ -86,7 +86,7 @@ recorded as absent), tick any other department that joined.
             with Horizontal(id="attendance-buttons"):
                 yield Button("Start meeting (s)", variant="primary", id="attendance-start")
                 yield Button("Back (Esc)", id="attendance-back")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()

@@ -22,6 +22,7 @@ from icm_tui.domain.agenda import Cadence
 from icm_tui.domain.dates import relative
 from icm_tui.domain.models import Meeting, MeetingState, RequestStatus, Status
 from icm_tui.tui.messages import StoreChanged
+from icm_tui.tui.widgets.meeting import fit
 from icm_tui.tui.screens import AgendaFile, load_agenda_files, resume_meeting, show_picker, start_agenda_file
 
 if TYPE_CHECKING:
@@ -247,13 +248,13 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
                 yield Static(Text("…"), id="home-counts")
                 yield Label("Departments as suppliers", classes="section-title")
                 yield DataTable(id="dept-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         series = self.query_one("#series-table", DataTable)
         series.add_columns("Series", "Cadence", "Last", "Next", "Runs", "OK")
         recent = self.query_one("#recent-table", DataTable)
-        recent.add_columns("Ref", "Date", "Meeting", "State", "Decisions", "Actions")
+        recent.add_columns("Ref", "Date", "Meeting", "State", "Decided", "Actions")
         depts = self.query_one("#dept-table", DataTable)
         depts.add_columns("Department", "Open", "Late", "Await", "Rating")
         series.focus()
@@ -340,12 +341,12 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
             next_text = Text("—")
             if row.next is not None:
                 late = row.next < data.today
-                next_text = Text(f"{row.next:%a %d %b} ({relative(row.next, data.today).replace('overdue', 'late')})",
+                next_text = Text(f"{row.next:%d %b} ({relative(row.next, data.today).replace('overdue', 'late')})",
                                  style="bold yellow" if late else "")
             elif row.last is None:
                 next_text = Text("not run yet", style="italic")
             table.add_row(
-                Text(agenda.title), Text(agenda.cadence.value), Text(f"{row.last:%a %d %b}" if row.last else "—"),
+                Text(fit(agenda.title, 30)), Text(agenda.cadence.value), Text(f"{row.last:%d %b}" if row.last else "—"),
                 next_text, Text(str(row.meetings)), Text("✓", style="green"), key=str(row.agenda.path),
             )
 
@@ -361,7 +362,7 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
             actions = sum(len(i.actions) for i in meeting.items)
             state = Text("running", style="bold yellow") if meeting.state is MeetingState.RUNNING else Text("ended")
             table.add_row(
-                Text(meeting.ref), Text(f"{meeting.started:%Y-%m-%d}"), Text(meeting.title), state,
+                Text(meeting.ref), Text(f"{meeting.started:%Y-%m-%d}"), Text(fit(meeting.title, 30)), state,
                 Text(str(decisions)), Text(str(actions)), key=meeting.ref,
             )
 

@@ -60,7 +60,7 @@ Every `.yaml` file in `agendas/` (except `org.yaml`), checked as it is loaded.
                 yield DataTable(id="agenda-table", cursor_type="row")
             with VerticalScroll(id="picker-detail"):
                 yield Static(Text("Loading agendas…", style="italic"), id="agenda-detail")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#agenda-table", DataTable)

@@ -151,7 +151,7 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
                 with VerticalScroll(id="item-outcomes"):
                     yield Static(Text(""), id="item-decisions")
                     yield Static(Text(""), id="item-actions")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#notes", TextArea).can_focus = True

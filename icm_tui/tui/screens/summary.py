@@ -151,7 +151,7 @@ Press **Esc** or **h** to go back home.
         with VerticalScroll(id="summary-body"):
             yield Static(Text("Loading…", style="italic"), id="summary-minutes")
             yield Static(id="summary-content")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = f"Summary of {self.ref}"

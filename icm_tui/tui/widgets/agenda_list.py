@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from icm_tui.domain.models import Meeting, MeetingItem
-from icm_tui.tui.widgets.meeting import clock_text
+from icm_tui.tui.widgets.meeting import clock_text, fit
 
 KIND_MARK = {"review": "↻", "triage": "⇆", "pulse": "♥", "decision": "◆", "info": "i", "discussion": "•"}
 """A one-cell sign for each item kind."""
-
-
-def fit(text: str, width: int) -> str:
-    """`text` cut to `width` terminal cells with an ellipsis (wide CJK characters count double)."""
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, max(width - 1, 1)).rstrip() + "…"
 
 
 class ItemState(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len, set_cell_size
 from textual.message import Message
 
 from icm_tui.domain.models import Meeting
@@ -39,3 +40,10 @@ def attending_departments(meeting: Meeting, org: Org) -> list[str]:
 def short_name(org: Org, dept: str) -> str:
     """A department's display name."""
     return org.department_name(dept) if dept else "—"
+
+
+def fit(text: str, width: int) -> str:
+    """`text` cut to `width` terminal cells with an ellipsis (wide CJK characters count double)."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 1)).rstrip() + "…"

@@ -56,8 +56,10 @@ class PulseGrid(Vertical, can_focus=False):
     """
 
     BINDINGS = [
-        Binding("m", "rate_with_comment", "Rate+comment", id="pulse.comment"),
-        *[Binding(str(n), f"rate({n})", f"Rate {n}", show=n == 1, key_display="1-5" if n == 1 else None, id=f"pulse.rate{n}")
+        Binding("m", "rate_with_comment", "Comment", tooltip="Rate the highlighted pair with a score and a comment",
+                id="pulse.comment"),
+        *[Binding(str(n), f"rate({n})", f"Rate {n}" if n > 1 else "Rate", show=n == 1, key_display="1-5" if n == 1 else None,
+                  tooltip=f"Rate the highlighted pair {n} of 5", id=f"pulse.rate{n}")
           for n in range(1, 6)],
     ]
 

@@ -16,7 +16,7 @@ from icm_tui.domain.dates import DATE_FORMS, parse_date, relative
 from icm_tui.domain.lifecycle import Verb, is_escalated, is_overdue
 from icm_tui.domain.models import ActionItem, Meeting, ReviewOutcome, Status
 from icm_tui.errors import BadInput
-from icm_tui.tui.widgets.meeting import MeetingUpdated
+from icm_tui.tui.widgets.meeting import MeetingUpdated, fit
 
 if TYPE_CHECKING:
     from icm_tui.tui.app import IcmApp
@@ -37,13 +37,15 @@ class ReviewPanel(Vertical, can_focus=False):
     """
 
     BINDINGS = [
-        Binding("x", "review('done')", "Done", id="review.done"),
-        Binding("s", "confirm", "Confirm+score", id="review.confirm"),
-        Binding("o", "reason('reopen')", "Reopen", id="review.reopen"),
-        Binding("b", "reason('block')", "Block", id="review.block"),
-        Binding("u", "push_due", "Push due", id="review.push"),
-        Binding("t", "note", "Note", id="review.note"),
-        Binding("k", "review('')", "Carry over", id="review.carry"),
+        Binding("x", "review('done')", "Done", tooltip="Mark the item delivered (done)", id="review.done"),
+        Binding("s", "confirm", "Confirm", tooltip="The requester confirms it, with a 1-5 score", id="review.confirm"),
+        Binding("o", "reason('reopen')", "Reopen", tooltip="The requester is not served: reopen with a reason",
+                id="review.reopen"),
+        Binding("b", "reason('block')", "Block", tooltip="Blocked, with the reason", id="review.block"),
+        Binding("u", "push_due", "Push due", tooltip="Move the due date", id="review.push"),
+        Binding("t", "note", "Note", tooltip="Add a note to the item's history", id="review.note"),
+        Binding("k", "review('')", "Carry", tooltip="Reviewed, still open: carry it over unchanged",
+                id="review.carry"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -120,7 +122,7 @@ class ReviewPanel(Vertical, can_focus=False):
                 done += " (carried)"
         return [
             Text(item.ref + flags, style="bold magenta" if flags else ""),
-            Text(item.title, overflow="ellipsis", no_wrap=True),
+            Text(fit(item.title, 30)),
             Text(org.person_name(item.owner)),
             Text(f"{org.department_name(item.requester) or '—'}"),
             due,

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from icm_tui.domain.models import ActionItem, Meeting, Request, RequestStatus
-from icm_tui.tui.widgets.meeting import MeetingUpdated
+from icm_tui.tui.widgets.meeting import MeetingUpdated, fit
 
 if TYPE_CHECKING:
     from icm_tui.tui.app import IcmApp
@@ -38,8 +38,8 @@ class TriagePanel(Vertical, can_focus=False):
     """
 
     BINDINGS = [
-        Binding("a", "accept", "Accept→action", id="triage.accept"),
-        Binding("x", "decline", "Decline", id="triage.decline"),
+        Binding("a", "accept", "Accept", tooltip="Accept the request: it becomes an action item", id="triage.accept"),
+        Binding("x", "decline", "Decline", tooltip="Decline the request, with a reason", id="triage.decline"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -87,7 +87,7 @@ class TriagePanel(Vertical, can_focus=False):
                 outcome = Text(request.status.value, style="dim")
             table.add_row(
                 Text(request.ref), Text(org.department_name(request.requester)),
-                Text(org.department_name(request.supplier)), Text(request.title, overflow="ellipsis", no_wrap=True),
+                Text(org.department_name(request.supplier)), Text(fit(request.title, 34)),
                 Text(f"{(today - request.created.date()).days}d"), outcome, key=request.ref,
             )
         if not requests:
