@@ -1,0 +1,80 @@
+"""Shared by the runner's pilot and snapshot tests: a workspace copy, a settable clock, seeded items."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from rich.console import Console
+
+from icm_tui.domain.loader import load_workspace_org
+from icm_tui.services import Services
+from icm_tui.store.base import Store
+from icm_tui.tui.app import IcmApp
+from icm_tui.workspace import Workspace
+
+AGENDAS = Path(__file__).resolve().parents[2] / "agendas"
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=timezone(timedelta(hours=8)))
+"""A Monday morning in Shanghai; `fri` is 2026-12-04."""
+
+
+@dataclass
+class Clock:
+    """A clock that only moves when told to."""
+
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move time forward."""
+        self.now += timedelta(**delta)
+
+
+def make_workspace(root: Path) -> Workspace:
+    """A fresh copy of the sample workspace's agendas under `root`."""
+    shutil.copytree(AGENDAS, root / "agendas")
+    return Workspace(root)
+
+
+def make_app(workspace: Workspace, store: Store, clock: Clock, agenda: str | None = None) -> IcmApp:
+    """The app on this workspace and store, with the org, the clock, no polling."""
+    org = load_workspace_org(workspace)
+    services = Services(store, org, clock=clock, actor="tester")
+    return IcmApp(workspace, store=store, org=org, services=services, clock=clock, agenda=agenda, poll=False)
+
+
+def seed_older_items(store: Store, workspace: Workspace, series: str) -> None:
+    """Three items of `series` from two weeks ago: two delivered (to confirm, to reopen), one open."""
+    org = load_workspace_org(workspace)
+    earlier = Clock(NOW - timedelta(days=14))
+    services = Services(store, org, clock=earlier, actor="tester")
+    first = services.add_action("Laptop stock report", owner="zhang-wei", requester="sales", due="fri", series=series)
+    earlier.advance(minutes=1)
+    second = services.add_action("Headcount sign-off [red]x", owner="anna-schmidt", requester="operations",
+                                 due="+1w", series=series)
+    earlier.advance(minutes=1)
+    services.add_action("fix [/] parser", owner="tom-becker", requester="finance", due="+3d", series=series)
+    earlier.advance(days=5)
+    services.done(first.ref)
+    services.done(second.ref)
+
+
+def text_of(app: IcmApp, selector: str) -> str:
+    """The plain text a Static shows."""
+    widget = app.screen.query_one(selector)
+    console = Console(width=200, color_system=None)
+    with console.capture() as capture:
+        console.print(widget.content)  # type: ignore[attr-defined]
+    return capture.get()
+
+
+async def settle(app: IcmApp, pilot, rounds: int = 3) -> None:
+    """Let screens switch and store work finish, a few times over (callbacks queue more work)."""
+    for _ in range(rounds):
+        await pilot.pause()
+        await app.settle()
+    await pilot.pause()
