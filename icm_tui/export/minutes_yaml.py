@@ -51,11 +51,12 @@ def gather(services: Services, meeting_ref: str) -> Minutes:
     listed = {ref.upper() for item in meeting.items for ref in item.actions}
     # Items captured under an agenda item are listed there; others (an accepted request in triage)
     # only carry the meeting's ref. Both belong to the minutes.
-    actions = [a for a in store.actions() if a.ref.upper() in listed or a.meeting == meeting.ref]
+    every = store.actions()
+    actions = [a for a in every if a.ref.upper() in listed or a.meeting == meeting.ref]
     pulse_refs = {ref.upper() for ref in meeting.pulses}
     pulses = [p for p in store.pulses() if p.ref.upper() in pulse_refs or p.meeting == meeting.ref]
     reviewed = {outcome.ref.upper() for outcome in meeting.reviewed}
-    titles = {a.ref: a.title for a in store.actions() if a.ref.upper() in reviewed} if reviewed else {}
+    titles = {a.ref: a.title for a in every if a.ref.upper() in reviewed} if reviewed else {}
     return Minutes(
         meeting=meeting,
         actions=tuple(sorted(actions, key=lambda a: ref_number(a.ref))),
