@@ -166,4 +166,7 @@ def render_actions(services: Services, items: Sequence[ActionItem], fmt: str) ->
 
 def export_actions(services: Services, wanted, fmt: str) -> bytes:
     """The action items passing `wanted` (an ActionFilter, or None for all), sorted by due, in `fmt`."""
-    return render_actions(services, services.actions(wanted), fmt)
+    # Only ICS and Taskwarrior carry notes; the tabular formats read items without their histories.
+    needs_history = check_format(fmt) in ("ics", "taskwarrior")
+    items = services.actions(wanted) if needs_history else services.list_actions(wanted)
+    return render_actions(services, items, fmt)

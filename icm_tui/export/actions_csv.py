@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from icm_tui.domain.lifecycle import is_escalated, is_overdue
 from icm_tui.domain.models import ActionItem
 from icm_tui.domain.org import Thresholds
@@ -88,5 +90,48 @@ def actions_csv(services: Services, items: Sequence[ActionItem]) -> bytes:
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows([csv_row(item, names, today, thresholds) for item in items])
+    # msgspec turns the times into ISO text in C, several times faster than datetime.isoformat
+    # per cell; rows go out in chunks so 50,000 of them never sit in memory as lists at once.
+    for start in range(0, len(items), _CHUNK):
+        chunk = items[start : start + _CHUNK]
+        plain = msgspec.to_builtins(chunk)
+        writer.writerows([_fast_row(item, data, names, today, thresholds) for item, data in zip(chunk, plain)])
     return out.getvalue().encode("utf-8")
+
+
+_CHUNK = 5000
+
+
+def _fast_row(item: ActionItem, data: dict, names: Names, today: date, thresholds: Thresholds) -> list:
+    """`csv_row` from the item's msgspec builtins (defaults are omitted there, hence the gets)."""
+    get = data.get
+    text = _text
+    owner, supplier, requester = item.owner, item.supplier, item.requester
+    return [
+        item.ref,
+        item.uid,
+        text(item.title),
+        text(owner),
+        text(supplier),
+        text(requester),
+        get("due", ""),
+        get("priority", "normal"),
+        text(item.service),
+        get("status", "open"),
+        item.carry,
+        item.reopened,
+        "" if item.score is None else item.score,
+        text(item.series),
+        text(item.meeting),
+        text(item.request),
+        data["created"],
+        data["updated"],
+        text(names.people.get(owner, owner)),
+        text(names.departments.get(supplier, supplier)),
+        text(names.departments.get(requester, requester)),
+        "yes" if is_overdue(item, today) else "no",
+        "yes" if is_escalated(item, today, thresholds) else "no",
+        text(item.item),
+        get("done_at", ""),
+        get("closed_at", ""),
+    ]
