@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from icm_tui.domain.models import ActionItem, Event, EventKind, Priority, Status, new_uid

@@ -10,9 +10,8 @@ the filter as it was.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +219,12 @@ class ActionsScreen(Screen):
         self._fit_layout(self.app.size.width, self.app.size.height)
         # Paint the empty screen first (one frame): the load holds the GIL a while at 50,000 items.
         self.set_timer(1 / 60, self.reload)
+        self.set_interval(60, self._check_day)
+
+    def _check_day(self) -> None:
+        # Overdue and escalated depend on the date: a screen left open overnight recomputes them.
+        if self.rowset is not None and self.app.services.today() != self.rowset.today:
+            self.reload()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_layout(event.size.width, event.size.height)

@@ -351,13 +351,14 @@ class ActionTable(ScrollView, can_focus=True):
         overflow-x: hidden;
         overflow-y: auto;
         background: $surface;
-        & > .action-table--header { text-style: bold; color: $text-accent; background: $panel; }
+        & > .action-table--header { text-style: bold; color: $foreground; background: $panel; }
         & > .action-table--cursor { background: $block-cursor-blurred-background; }
         & > .action-table--overdue { color: $text-warning; }
         & > .action-table--escalated { color: $text-error; text-style: bold; }
         & > .action-table--awaiting { color: $text-success; }
         & > .action-table--finished { color: $text-muted; }
-        & > .action-table--ref { color: $text-accent; }
+        /* Not the accent colour: in most themes it is the warning orange of overdue rows. */
+        & > .action-table--ref { color: $text-primary; }
         & > .action-table--placeholder { color: $text-muted; text-style: italic; }
         &:focus > .action-table--cursor {
             background: $block-cursor-background;
