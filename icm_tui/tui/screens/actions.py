@@ -49,7 +49,7 @@ THROTTLE = 0.05
 """After filtering on a keystroke, keys typed within this many seconds are applied together at its end:
 an isolated key filters at once, a burst (fast typing, a paste) filters once or twice."""
 
-WIDE = 160
+WIDE = 170
 """From this width the detail panel sits beside the list instead of below it."""
 
 NOT_CLOSED = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.BLOCKED, Status.DONE})
@@ -141,7 +141,7 @@ class ActionsScreen(Screen):
             border-top: solid $primary;
         }
         &.-wide #actions-body { layout: horizontal; }
-        &.-wide #actions-detail { height: 1fr; width: 45%; border-top: none; border-left: solid $primary; }
+        &.-wide #actions-detail { height: 1fr; width: 40%; border-top: none; border-left: solid $primary; }
         &.-no-detail #actions-detail { display: none; }
     }
     """
