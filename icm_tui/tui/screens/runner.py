@@ -94,7 +94,7 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
         Binding("p", "previous", "Prev", tooltip="Go back to the previous agenda item", id="runner.previous"),
         Binding("e", "edit_notes", "Notes", tooltip="Write notes for this item (Esc leaves)", id="runner.notes"),
         Binding("escape", "leave_notes", "Leave notes", show=False, id="runner.leave_notes"),
-        Binding("d", "decision", "Decide", tooltip="Record a decision under this item", id="runner.decision"),
+        Binding("d", "decision", "Decision", tooltip="Record a decision under this item", id="runner.decision"),
         Binding("c", "capture", "Action", tooltip="Capture an action item: title, owner, requester, due, priority",
                 id="runner.capture"),
         Binding("space", "pause", "Pause", tooltip="Pause or resume the clocks", id="runner.pause"),
@@ -125,6 +125,7 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
     def on_resize(self, event: events.Resize) -> None:
         """Below 100 columns or 30 rows, a more compact layout."""
         self.set_class(event.size.width < 100 or event.size.height < 30, "-narrow")
+        self.refresh_bindings()
 
     @property
     def icm(self) -> IcmApp:
@@ -322,6 +323,14 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
         event.stop()
         self.meeting = event.meeting
         self._show_outcomes()
+        unknown = [r for item in event.meeting.items for r in item.actions if r not in self.actions]
+        if unknown:  # an accepted request became an action: fetch it to list it with its title
+
+            def fetched(result: tuple[Meeting, dict[str, ActionItem]]) -> None:
+                self.actions.update(result[1])
+                self._show_outcomes()
+
+            self.icm.submit(lambda: gather_meeting(self.icm, self.ref), fetched)
 
     @on(StoreChanged)
     def _store_changed(self, event: StoreChanged) -> None:
@@ -390,6 +399,9 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_notes":
             return self.query_one("#notes", TextArea).has_focus
+        if action == "edit_notes":
+            # At 80x24 a review, triage or pulse panel takes the notes' place.
+            return not (self.has_class("-narrow") and self.has_class("-with-panel"))
         if self.meeting is None:
             return action not in ("next", "previous", "decision", "capture", "pause", "end", "edit_notes")
         if action == "next":
@@ -508,9 +520,9 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
         if self.meeting is None:
             return
         left = len(self.meeting.items) - 1 - self.index
-        more = f" {left} item(s) not reached yet." if left > 0 else ""
+        more = f"\n{left} item(s) not reached yet." if left > 0 else ""
         self.app.push_screen(
-            ConfirmDialog(f"End {self.meeting.ref} now and write the minutes?{more}", yes="End meeting", no="Keep going"),
+            ConfirmDialog(f"End {self.meeting.ref} and write the minutes?{more}", yes="End meeting", no="Keep going"),
             lambda yes: yes and self.end_meeting(),
         )
 

@@ -76,9 +76,9 @@ class AgendaList(OptionList):
         if overrun:
             style = "bold yellow"
         title = Text.assemble((f"{mark} {index + 1:>2} ", style), (fit(item.title, width - 6), style))
-        used = f"{clock_text(spent)} / " if spent or state is ItemState.CURRENT else ""
-        meta = f"     {KIND_MARK.get(item.kind, '•')} {used}{item.timebox} min"
+        used = f"{clock_text(spent)}/" if spent or state is ItemState.CURRENT else ""
+        meta = f"     {KIND_MARK.get(item.kind, '•')} {used}{item.timebox}m"
         if overrun:
-            meta += "  OVER"
+            meta += " OVER"
         meta = fit(meta, width - 1)
         return Text.assemble(title, "\n", (meta, "bold yellow" if overrun else "dim"))

@@ -112,7 +112,7 @@ class PulseGrid(Vertical, can_focus=False):
             elif pulse is not None:
                 cells.append(Text(f"{'★' * pulse.score}{'☆' * (5 - pulse.score)}", style="bold yellow"))
             elif about in self.data.served.get(rater, set()):
-                cells.append(Text("· to rate", style="dim"))
+                cells.append(Text("·", style="dim"))
             else:
                 cells.append(Text("–", style="dim"))
         return cells

@@ -67,7 +67,7 @@ class ReviewPanel(Vertical, can_focus=False):
         yield Static(Text(""), id="review-detail")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Ref", "Title", "Owner", "For", "Due", "Status", "Carry", "This meeting")
+        self.query_one(DataTable).add_columns("Ref", "Status", "Due", "Title", "Owner", "Carry", "This meeting", "For")
 
     def focus_table(self) -> None:
         """Put the keyboard on the queue."""
@@ -122,13 +122,13 @@ class ReviewPanel(Vertical, can_focus=False):
                 done += " (carried)"
         return [
             Text(item.ref + flags, style="bold magenta" if flags else ""),
-            Text(fit(item.title, 30)),
-            Text(org.person_name(item.owner)),
-            Text(f"{org.department_name(item.requester) or '—'}"),
-            due,
             Text(item.status.value, style=STATUS_STYLE.get(item.status, "")),
+            due,
+            Text(fit(item.title, 28)),
+            Text(org.person_name(item.owner)),
             Text(str(item.carry)),
             Text(done, style="green" if outcome else ""),
+            Text(f"{org.department_name(item.requester) or '—'}"),
         ]
 
     @property
@@ -223,6 +223,10 @@ class ReviewPanel(Vertical, can_focus=False):
 
         item = self.current
         if item is None:
+            return
+        if verb == "reopen" and item.status is not Status.DONE:
+            self.notify(f"{item.ref} is {item.status.value}: only a delivered (done) item can be reopened.",
+                        severity="warning", markup=False)
             return
         question = {"reopen": f"Why is {item.ref} reopened? (not served after all)", "block": f"What blocks {item.ref}?"}
         self.app.push_screen(

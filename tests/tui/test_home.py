@@ -1,0 +1,83 @@
+"""The home screen: never blank, offers the next step, opens the other screens."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from runner_helpers import Clock, make_app, make_workspace, settle, text_of
+
+from icm_tui.domain.agenda import Cadence
+from icm_tui.store import MemoryStore
+from icm_tui.tui.screens.attendance import AttendanceScreen
+from icm_tui.tui.screens.home import HomeScreen, next_date
+from icm_tui.tui.screens.picker import AgendaPickerScreen
+from icm_tui.workspace import Workspace
+
+
+def test_next_date_follows_the_cadence():
+    assert next_date(date(2026, 11, 30), Cadence.WEEKLY) == date(2026, 12, 7)
+    assert next_date(date(2026, 11, 30), Cadence.BIWEEKLY) == date(2026, 12, 14)
+    assert next_date(date(2026, 1, 31), Cadence.MONTHLY) == date(2026, 2, 28)
+    assert next_date(date(2026, 12, 15), Cadence.MONTHLY) == date(2027, 1, 15)
+    assert next_date(date(2026, 12, 15), Cadence.ONCE) is None
+    assert next_date(None, Cadence.WEEKLY) is None
+
+
+async def test_empty_store_says_what_to_do_and_runs_the_sample(tmp_path):
+    app = make_app(make_workspace(tmp_path), MemoryStore(), Clock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        banner = text_of(app, "#home-banner")
+        assert "No meeting has been run" in banner and "Press n" in banner
+        assert "weekly-coordination" in banner
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AttendanceScreen)
+        assert app.screen.agenda.series == "weekly-coordination"
+
+
+async def test_no_agendas_writes_a_sample_and_runs_it(tmp_path):
+    workspace = Workspace(tmp_path)
+    app = make_app(workspace, MemoryStore(), Clock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert "no agendas" in text_of(app, "#home-banner")
+        await pilot.press("s")
+        await settle(app, pilot, rounds=5)
+        assert (workspace.agendas_dir / "sample-weekly.yaml").exists()
+        assert isinstance(app.screen, AttendanceScreen)
+
+
+async def test_series_counts_and_keys_to_the_other_screens(tmp_path):
+    workspace = make_workspace(tmp_path)
+    store = MemoryStore()
+    app = make_app(workspace, store, Clock())
+    app.services.add_action("Overdue [red]x", owner="zhang-wei", requester="sales", due="2026-11-01")
+    app.services.add_action("Delivered", owner="zhang-wei", requester="sales")
+    app.services.done("A-2")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        assert home.data.counts == {"open": 1, "overdue": 1, "awaiting": 1, "escalated": 1}
+        counts = text_of(app, "#home-counts")
+        assert "1 overdue" in counts and "1 awaiting confirmation" in counts
+        assert [row.agenda.name for row in home.data.series] == [
+            "monthly-service-review", "weekly-coordination", "weekly-zh",
+        ]
+        for key, name in (("a", "ActionsScreen"), ("r", "RequestsScreen"), ("R", "ReportsScreen")):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert type(app.screen).__name__ == name
+            app.pop_screen()
+            await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AgendaPickerScreen)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        # Enter on the highlighted series runs it.
+        await pilot.press("down", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, AttendanceScreen)
+        assert app.screen.agenda.series == "weekly-coordination"
