@@ -257,3 +257,39 @@ async def test_invalid_agenda_shows_its_problems_instead_of_starting(tmp_path):
         await settle(app, pilot)
         assert isinstance(app.screen, AgendaPickerScreen)
         assert not app.store.meetings()
+
+
+async def test_mouse_clicks_an_agenda_item_and_a_footer_key(tmp_path):
+    workspace = make_workspace(tmp_path)
+    app = make_app(workspace, MemoryStore(), Clock(), agenda="weekly-coordination")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.click("#attendance-start")
+        await settle(app, pilot)
+        runner = app.screen
+        assert isinstance(runner, RunnerScreen)
+        # Each agenda item takes two lines under the list's top border: the fourth starts on line 7.
+        await pilot.click("#agenda-list", offset=(5, 7))
+        await settle(app, pilot)
+        assert runner.index == 3
+        assert app.store.meetings()[0].current == 3
+
+
+async def test_a_running_meeting_of_the_series_is_offered_for_resuming(tmp_path):
+    workspace = make_workspace(tmp_path)
+    store = MemoryStore()
+    app = make_app(workspace, store, Clock(), agenda="weekly-coordination")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+    app = make_app(workspace, store, Clock(), agenda="weekly-coordination")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RunnerScreen) and app.screen.index == 1
+    assert len(store.meetings()) == 1

@@ -301,6 +301,7 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
                 ("▶ ", "bold"), (meeting.ref, "bold"), " ", Text(meeting.title),
                 f" is still running (started {at}, item {meeting.current + 1} of {len(meeting.items)}). ",
                 ("Press u to resume it.", "bold"),
+                f" ({len(data.running) - 1} more running: Enter on it below.)" if len(data.running) > 1 else "",
             )
             banner.add_class("-running")
         elif not data.series:

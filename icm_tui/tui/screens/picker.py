@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from icm_tui.tui.screens import AgendaFile, load_agenda_files, start_agenda_file
+from icm_tui.tui.screens import AgendaFile, load_agenda_files
 
 if TYPE_CHECKING:
     from icm_tui.tui.app import IcmApp
@@ -64,7 +64,7 @@ Every `.yaml` file in `agendas/` (except `org.yaml`), checked as it is loaded.
 
     def on_mount(self) -> None:
         table = self.query_one("#agenda-table", DataTable)
-        table.add_columns("Agenda", "Items", "Min", "State")
+        table.add_columns("Agenda", "OK", "Items", "Min")
         table.focus()
         self.reload()
 
@@ -84,13 +84,13 @@ Every `.yaml` file in `agendas/` (except `org.yaml`), checked as it is loaded.
             agenda = agenda_file.agenda
             if agenda is None:
                 table.add_row(
-                    Text(agenda_file.name), Text("—"), Text("—"),
-                    Text(f"✗ {len(agenda_file.problems)}", style="bold red"), key=str(agenda_file.path),
+                    Text(agenda_file.name), Text(f"✗ {len(agenda_file.problems)}", style="bold red"),
+                    Text("—"), Text("—"), key=str(agenda_file.path),
                 )
             else:
                 table.add_row(
-                    Text(agenda_file.name), Text(str(len(agenda.items))), Text(str(agenda.planned_minutes)),
-                    Text("✓", style="bold green"), key=str(agenda_file.path),
+                    Text(agenda_file.name), Text("✓", style="bold green"), Text(str(len(agenda.items))),
+                    Text(str(agenda.planned_minutes)), key=str(agenda_file.path),
                 )
         if not files:
             self.query_one("#agenda-detail", Static).update(
@@ -154,8 +154,7 @@ Every `.yaml` file in `agendas/` (except `org.yaml`), checked as it is loaded.
         if not current.valid:
             self.notify("This agenda has problems (listed on the right); fix them and press v.", severity="error")
             return
-        running = None
-        start_agenda_file(self.icm, current, running)
+        self.icm.open_agenda(str(current.path))  # checks again, and offers to resume a running meeting
 
     @on(DataTable.RowSelected, "#agenda-table")
     def chosen(self) -> None:
