@@ -12,7 +12,7 @@ data and no update is lost.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from enum import StrEnum
 from typing import TypeVar
 
@@ -109,6 +109,19 @@ class Store(ABC):
     def action_summaries(self) -> list[ActionSummary]:
         """Every action item without its history, in ref order (backends may read this faster)."""
         return self.actions()
+
+    def iter_actions(self) -> Iterator[ActionItem]:
+        """Every action item with its history, in ref order, without holding them all at once."""
+        yield from self.actions()
+
+    def action_notes(self) -> dict[str, str]:
+        """The notes of every action item that has some, one per line, by ref."""
+        out = {}
+        for item in self.iter_actions():
+            text = "\n".join(event.note for event in item.history if event.note)
+            if text:
+                out[item.ref] = text
+        return out
 
     def action_candidates(self, wanted: object) -> list[ActionSummary]:
         """A superset of the action items the ActionFilter `wanted` lets through (indexes narrow it)."""

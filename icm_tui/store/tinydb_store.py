@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from icm_tui.domain.models import ActionSummary
+from icm_tui.domain.models import ActionItem, ActionSummary
 from icm_tui.errors import StoreError, UnknownRef
 from icm_tui.store.backups import BadFile, Backups, Generation
 from icm_tui.store.base import Kind, R, Store, ref_number
@@ -75,6 +75,8 @@ LOCK_TIMEOUT = 10.0
 DEFAULT_SHARD_SIZE = {Kind.ACTIONS: 1000, Kind.MEETINGS: 100, Kind.REQUESTS: 1000, Kind.PULSES: 1000}
 SHARD_NAME = re.compile(r"^(\d{6})\.json$")
 OPEN_DBS = 4
+FULL_ACTION_SHARDS = 8
+"""Actions shards kept parsed with their histories (LRU); lists use the lighter summaries of all."""
 """TinyDB files kept open (with their parsed documents) between writes: the hot shards."""
 
 Migration = Callable[["TinyDBStore"], None]
@@ -94,6 +96,29 @@ _META_DECODER = msgspec.json.Decoder(dict[str, dict[str, Meta]])
 _DECODERS = {kind: msgspec.json.Decoder(dict[str, dict[str, kind.record_type]]) for kind in Kind}
 _SUMMARY_DECODER = msgspec.json.Decoder(dict[str, dict[str, ActionSummary]])
 """Skips each item's history without building it: half the time and memory of a full read."""
+
+
+class _NoteEvent(msgspec.Struct, gc=False):
+    note: str = ""
+
+
+class _Notes(msgspec.Struct, gc=False):
+    ref: str
+    history: tuple[_NoteEvent, ...] = ()
+
+
+_NOTES_DECODER = msgspec.json.Decoder(dict[str, dict[str, _Notes]])
+"""Only the notes of each item's history: what filter-as-you-type searches."""
+
+
+def summary_of(item: Any) -> ActionSummary:
+    """The ActionSummary of a full action item."""
+    return ActionSummary(**{name: getattr(item, name) for name in ActionSummary.__struct_fields__})
+
+
+def notes_of(history: Iterable[Any]) -> str:
+    """An item's notes, one per line."""
+    return "\n".join(event.note for event in history if event.note)
 
 
 def shard_name(index: int) -> str:
@@ -198,9 +223,12 @@ class TinyDBStore(Store):
         self._mutex = threading.RLock()
         self._lock_timeout = lock_timeout
         self._lock: StoreLock | None = None
-        self._typed: dict[Path, tuple[Sig, dict[int, Any]]] = {}
+        self._typed: OrderedDict[Path, tuple[Sig, dict[int, Any]]] = OrderedDict()
+        """Parsed shards by path with the stat signature they were read at; actions shards LRU-bounded."""
         self._light: dict[Path, tuple[Sig, dict[int, Any]]] = {}
-        """Shards read without histories (action_summaries), by the same stat signatures."""
+        """Actions shards read without histories (action_summaries), by the same signatures."""
+        self._notes: dict[Path, tuple[Sig, dict[int, str]]] = {}
+        """Actions shards' notes (action_notes), by the same signatures."""
         self._dbs: OrderedDict[Path, TinyDB] = OrderedDict()
         self._seen: Hashable = None
         self._meta_sig: Sig | None = None
@@ -470,6 +498,14 @@ class TinyDBStore(Store):
             self._typed[path] = (new_sig, records)
         else:
             self._typed.pop(path, None)
+        # The light views of an actions shard follow the same write, so lists never re-read it.
+        for cache, value in ((self._light, summary_of), (self._notes, lambda r: notes_of(r.history))):
+            light = cache.get(path)
+            if light is not None and old_sig is not None and light[0] == old_sig and isinstance(record, ActionItem):
+                light[1][number] = value(record)
+                cache[path] = (new_sig, light[1])
+            else:
+                cache.pop(path, None)
 
     # Reads.
 
@@ -478,6 +514,7 @@ class TinyDBStore(Store):
         path = self._shard_path(kind, index)
         cached = self._typed.get(path)
         if cached is not None and stat_sig(path) == cached[0]:
+            self._typed.move_to_end(path)
             return cached[1]
         loaded = read_bytes(path)
         if loaded is None:
@@ -489,7 +526,58 @@ class TinyDBStore(Store):
         except (msgspec.MsgspecError, ValueError) as error:
             raise self.corrupt(self._rel(path), _why(error)) from None
         self._typed[path] = (sig, records)
+        self._typed.move_to_end(path)
+        if kind is Kind.ACTIONS:
+            self._evict_full_actions()
         return records
+
+    def _evict_full_actions(self) -> None:
+        """Keep at most FULL_ACTION_SHARDS actions shards parsed with histories (most recent)."""
+        actions_dir = self.data_dir / Kind.ACTIONS.value
+        held = [path for path in self._typed if path.parent == actions_dir]
+        for path in held[: max(0, len(held) - FULL_ACTION_SHARDS)]:
+            del self._typed[path]
+
+    def iter_actions(self) -> Iterator[ActionItem]:
+        with self._mutex:
+            indexes = self._shards(Kind.ACTIONS)
+        for index in indexes:
+            with self._mutex:
+                records = list(self._records(Kind.ACTIONS, index).values())
+            yield from records
+
+    def action_notes(self) -> dict[str, str]:
+        with self._mutex:
+            out: dict[str, str] = {}
+            prefix = Kind.ACTIONS.prefix + "-"
+            for index in self._shards(Kind.ACTIONS):
+                for number, text in self._shard_notes(index).items():
+                    if text:
+                        out[f"{prefix}{number}"] = text
+            return out
+
+    def _shard_notes(self, index: int) -> dict[int, str]:
+        path = self._shard_path(Kind.ACTIONS, index)
+        sig = stat_sig(path)
+        cached = self._notes.get(path)
+        if cached is not None and cached[0] == sig:
+            return cached[1]
+        full = self._typed.get(path)
+        if full is not None and full[0] == sig:
+            notes = {number: notes_of(item.history) for number, item in full[1].items()}
+        else:
+            loaded = read_bytes(path)
+            if loaded is None:
+                return {}
+            data, sig = loaded
+            try:
+                tables = _NOTES_DECODER.decode(data)
+            except (msgspec.MsgspecError, ValueError) as error:
+                raise self.corrupt(self._rel(path), _why(error)) from None
+            docs = tables.get(Kind.ACTIONS.value, {})
+            notes = {int(key): notes_of(doc.history) for key, doc in docs.items()}
+        self._notes[path] = (sig, notes)
+        return notes
 
     def action_summaries(self) -> list[ActionSummary]:
         with self._mutex:
@@ -710,7 +798,7 @@ class TinyDBStore(Store):
             changed = current != self._seen
             self._seen = current
             if changed:
-                for cache in (self._typed, self._light):
+                for cache in (self._typed, self._light, self._notes):
                     for path, (sig, _) in list(cache.items()):
                         if stat_sig(path) != sig:
                             del cache[path]
@@ -723,6 +811,7 @@ class TinyDBStore(Store):
             self._dbs.clear()
             self._typed.clear()
             self._light.clear()
+            self._notes.clear()
 
     def newest_backup(self) -> Generation | None:
         """The newest completed backup generation."""
