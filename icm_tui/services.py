@@ -156,7 +156,7 @@ class Services:
     def all_pulses(self) -> list[Pulse]:
         """Every satisfaction rating: pulses given, and the scores given when confirming items."""
         pulses = list(self.store.pulses())
-        for item in self.store.actions():
+        for item in self.store.iter_actions():
             for event in item.history:
                 if event.kind is EventKind.CONFIRMED and event.score is not None:
                     pulses.append(
@@ -460,13 +460,15 @@ class Services:
         """What a review item walks: open items of this series and any escalated ones, oldest first."""
         meeting = self.store.meeting(meeting_ref)
         today = self.today()
-        items = [
-            item
-            for item in self.store.actions()
+        wanted = {
+            item.ref
+            for item in self.store.action_summaries()
             if item.status not in lifecycle.ARCHIVED
             and item.meeting != meeting.ref
             and (item.series == meeting.series or lifecycle.is_escalated(item, today, self.org.thresholds))
-        ]
+        }
+        # Chosen on summaries, then read whole (histories) shard by shard: only the queue is held.
+        items = [item for item in self.store.iter_actions() if item.ref in wanted] if wanted else []
         return sorted(items, key=lambda item: (item.created, item.ref))
 
     def review(
@@ -594,7 +596,7 @@ class Services:
         if request.status is not RequestStatus.NEW:
             raise LifecycleError(f"{request.ref} is already {request.status.value}")
         # Idempotent after a crash between the two writes: reuse the action already made.
-        existing = next((a for a in self.store.actions() if a.request == request.ref), None)
+        existing = next((a for a in self.store.action_summaries() if a.request == request.ref), None)
         action = existing or self.add_action(
             title or request.title, owner=owner, supplier=request.supplier, requester=request.requester,
             due=due, priority=priority, service=request.service, request=request.ref, meeting=meeting,

@@ -54,12 +54,15 @@ class ActionFilter:
         return True
 
 
-def search_text(item: ActionItem, org: Org | None = None) -> str:
-    """Everything filter-as-you-type looks in, case-folded."""
+def search_text(item: ActionItem, org: Org | None = None, notes: str | None = None) -> str:
+    """Everything filter-as-you-type looks in, case-folded (`notes`: the item's notes, if read apart)."""
     parts = [item.ref, item.title, item.owner, item.supplier, item.requester, item.service]
     if org is not None:
         parts += [org.person_name(item.owner), org.department_name(item.supplier), org.department_name(item.requester)]
-    parts += [event.note for event in getattr(item, "history", ()) if event.note]
+    if notes is None:
+        parts += [event.note for event in getattr(item, "history", ()) if event.note]
+    elif notes:
+        parts.append(notes)
     return "\n".join(parts).casefold()
 
 

@@ -644,7 +644,7 @@ def _meeting_health(meetings: list[Meeting], since: date, today: date, series: s
 def report_from_store(store, org: Org, today: date, since: date | None = None, series: str = "") -> Report:
     """The report over everything in `store` (one read of each collection)."""
     return build_report(
-        actions=store.actions(),
+        actions=store.iter_actions(),  # streamed: one pass, never all histories in memory at once
         requests=store.requests(),
         pulses=store.pulses(),
         meetings=store.meetings(),

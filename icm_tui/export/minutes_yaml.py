@@ -51,7 +51,7 @@ def gather(services: Services, meeting_ref: str) -> Minutes:
     listed = {ref.upper() for item in meeting.items for ref in item.actions}
     # Items captured under an agenda item are listed there; others (an accepted request in triage)
     # only carry the meeting's ref. Both belong to the minutes.
-    every = store.actions()
+    every = store.action_summaries()  # minutes list fields, never histories
     actions = [a for a in every if a.ref.upper() in listed or a.meeting == meeting.ref]
     pulse_refs = {ref.upper() for ref in meeting.pulses}
     pulses = [p for p in store.pulses() if p.ref.upper() in pulse_refs or p.meeting == meeting.ref]

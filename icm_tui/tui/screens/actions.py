@@ -262,7 +262,8 @@ class ActionsScreen(Screen):
 
         def load() -> tuple[Hashable, RowSet]:
             version = store.version()
-            return version, RowSet.build(store.actions(), today, org, previous, sort)
+            # Summaries and notes, not whole histories: half the memory at 50,000 items.
+            return version, RowSet.build(store.action_summaries(), today, org, previous, sort, notes=store.action_notes())
 
         app.submit(load, self._loaded, on_error=self._load_failed)
 
@@ -482,7 +483,7 @@ class ActionsScreen(Screen):
     @on(ActionTable.Highlighted)
     def highlighted(self, event: ActionTable.Highlighted) -> None:
         """Show the highlighted item in the panel."""
-        self.detail.show(event.row.item if event.row else None)
+        self._show_detail(event.row)
         self._update_keys()
 
     def _update_keys(self) -> None:
@@ -507,8 +508,26 @@ class ActionsScreen(Screen):
         """Enter: open the panel on the item (its history scrolls there)."""
         self._user_hid_detail = False
         self.show_detail = True
-        self.detail.show(event.row.item)
+        self._show_detail(event.row)
         self.detail.focus()
+
+    def _show_detail(self, row: ActionRow | None) -> None:
+        """Show a row's item with its full history (rows hold summaries: read the item on the store thread)."""
+        if row is None:
+            self.detail.show(None)
+            return
+        item = row.item
+        if isinstance(item, ActionItem):
+            self.detail.show(item)
+            return
+        ref = item.ref
+
+        def shown(full: ActionItem) -> None:
+            current = self._current()
+            if current is not None and current.ref == ref:
+                self.detail.show(full)
+
+        self.app.submit(lambda: self.app.store.action(ref), shown, on_error=lambda error: None)
 
     def action_toggle_detail(self) -> None:
         """Show or hide the detail panel."""

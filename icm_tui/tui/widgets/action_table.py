@@ -28,7 +28,7 @@ from textual.strip import Strip
 
 from icm_tui.domain import lifecycle
 from icm_tui.domain.dates import relative
-from icm_tui.domain.models import ActionItem, Status
+from icm_tui.domain.models import ActionItem, ActionSummary, Status
 from icm_tui.domain.org import Org
 from icm_tui.domain.query import ActionFilter, by_due
 
@@ -89,13 +89,16 @@ class Names:
         return self.depts.get(dept_id, dept_id)
 
 
-def row_search_text(item: ActionItem, names: Names) -> str:
-    """Exactly `query.search_text(item, org)` (a test holds them equal), with dict lookups for speed."""
+def row_search_text(item: ActionSummary, names: Names, notes: str | None = None) -> str:
+    """Exactly `query.search_text(item, org, notes)` (a test holds them equal), with dict lookups for speed."""
     parts = [
         item.ref, item.title, item.owner, item.supplier, item.requester, item.service,
         names.person(item.owner), names.department(item.supplier), names.department(item.requester),
     ]
-    parts += [event.note for event in item.history if event.note]
+    if notes is None:
+        parts += [event.note for event in getattr(item, "history", ()) if event.note]
+    elif notes:
+        parts.append(notes)
     return "\n".join(parts).casefold()
 
 
@@ -188,11 +191,11 @@ class ActionRow:
         return key
 
 
-def build_row(item: ActionItem, today: date, names: Names) -> ActionRow:
-    """The row of one item as of `today`."""
+def build_row(item: ActionSummary, today: date, names: Names, notes: str | None = None) -> ActionRow:
+    """The row of one item as of `today` (`notes` read apart when the item has no history)."""
     return ActionRow(
         item=item,
-        search=row_search_text(item, names),
+        search=row_search_text(item, names, notes),
         overdue=lifecycle.is_overdue(item, today),
         escalated=lifecycle.is_escalated(item, today, names.org.thresholds),
         awaiting=lifecycle.awaiting_confirmation(item),
@@ -238,10 +241,13 @@ class RowSet:
 
     @classmethod
     def build(
-        cls, items: Iterable[ActionItem], today: date, org: Org, previous: "RowSet | None" = None,
-        sort: SortKey = SortKey.DUE,
+        cls, items: Iterable[ActionSummary], today: date, org: Org, previous: "RowSet | None" = None,
+        sort: SortKey = SortKey.DUE, notes: dict[str, str] | None = None,
     ) -> "RowSet":
-        """Rows for `items`, sorted by `sort`; rows of `previous` are reused for unchanged items (same object)."""
+        """Rows for `items`, sorted by `sort`; rows of `previous` are reused for unchanged items (same object).
+
+        `notes` (ref -> the item's notes) lets the items be summaries, read without their histories.
+        """
         same_day = previous is not None and previous.today == today and previous.names.org is org
         names = previous.names if same_day and previous is not None else Names(org)
         reuse = previous.by_ref if same_day and previous is not None else {}
@@ -252,7 +258,7 @@ class RowSet:
             if old is not None and old.item is item:
                 rows.append(old)
             else:
-                rows.append(build_row(item, today, names))
+                rows.append(build_row(item, today, names, None if notes is None else notes.get(item.ref, "")))
                 fresh += 1
         orders = previous._orders if previous is not None and same_day and not fresh and len(rows) == len(previous) else None
         built = cls(rows, today, names, orders)
