@@ -136,11 +136,14 @@ def gather_home(app: IcmApp) -> HomeData:
     late: Counter[str] = Counter()
     waiting: Counter[str] = Counter()
     scores: dict[str, list[int]] = defaultdict(list)
-    actions = services.store.actions()
+    actions = services.store.action_summaries()
+    # The lifecycle's is_overdue/is_escalated, inlined: this loop runs over every item at start-up.
+    carries, late_days = thresholds.escalate_after_carries, thresholds.escalate_after_overdue_days
+    done, finished = Status.DONE, lifecycle.FINISHED
     for item in actions:
         status = item.status
-        if status in lifecycle.FINISHED:
-            if status is Status.DONE:
+        if status in finished:
+            if status is done:
                 counts["awaiting"] += 1
                 waiting[item.supplier] += 1
             elif item.score is not None:
@@ -148,10 +151,12 @@ def gather_home(app: IcmApp) -> HomeData:
             continue
         counts["open"] += 1
         owed[item.supplier] += 1
-        if lifecycle.is_overdue(item, today):
+        due = item.due
+        overdue_days = (today - due).days if due is not None and due < today else 0
+        if overdue_days:
             counts["overdue"] += 1
             late[item.supplier] += 1
-        if lifecycle.is_escalated(item, today, thresholds):
+        if item.carry >= carries or overdue_days > late_days:
             counts["escalated"] += 1
     for pulse in services.store.pulses():
         scores[pulse.about].append(pulse.score)
@@ -258,7 +263,8 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
         depts = self.query_one("#dept-table", DataTable)
         depts.add_columns("Department", "Open", "Late", "Await", "Rating")
         series.focus()
-        self.reload()
+        # Read the register once the placeholders are painted: the first paint does not wait on it.
+        self.call_after_refresh(self.reload)
 
     def on_screen_resume(self) -> None:
         if self.loads:

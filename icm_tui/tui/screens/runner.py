@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -34,6 +35,8 @@ from icm_tui.tui.widgets.triage_panel import TriagePanel
 if TYPE_CHECKING:
     from icm_tui.tui.app import IcmApp
     from icm_tui.tui.dialogs.capture import Captured
+
+replace = msgspec.structs.replace
 
 FLUSH_SECONDS = 10.0
 """How often the item clock is saved: a killed terminal loses at most this much clock time."""
@@ -495,17 +498,21 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
         """Save a captured action item under item `index` (off the event loop)."""
         ref, services = self.ref, self.icm.services
 
-        def run() -> tuple[ActionItem, Meeting]:
-            action = services.capture_action(
+        def run() -> ActionItem:
+            return services.capture_action(
                 ref, index, answer.title, owner=answer.owner, requester=answer.requester or None,
                 due=answer.due, priority=answer.priority,
             )
-            return action, services.store.meeting(ref)
 
-        def done(result: tuple[ActionItem, Meeting]) -> None:
-            action, meeting = result
+        def done(action: ActionItem) -> None:
             self.actions[action.ref] = action
-            self._saved(meeting)
+            meeting = self.meeting
+            if meeting is not None and action.ref not in meeting.items[index].actions:
+                # The store listed it under the item; mirror that here rather than read the meeting back.
+                items = list(meeting.items)
+                items[index] = replace(items[index], actions=(*items[index].actions, action.ref))
+                self.meeting = replace(meeting, items=tuple(items))
+            self.icm.mark_seen()
             self._show_outcomes()
             self.notify(f"{action.ref} saved: {action.title}", timeout=3, markup=False)
 
