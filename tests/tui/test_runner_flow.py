@@ -186,10 +186,14 @@ async def test_killed_meeting_resumes_with_everything_in_it(tmp_path):
         clock.advance(minutes=7)
         await pilot.press("n")  # booking the 7 minutes of item 3 on the way
         await settle(app, pilot)
+        clock.advance(minutes=2)
+        app.screen.flush_time()  # what the FLUSH_SECONDS timer does
+        await settle(app, pilot)
         # Everything is already in the register before the "kill": nothing waits for a clean exit.
         saved = TinyDBStore(tmp_path / "data").meetings()[-1]
         assert saved.items[2].notes == "Four of six laptops late"
         assert saved.items[2].spent == 7 * 60 and saved.current == 3
+        assert saved.items[3].spent == 2 * 60
     store.close()
 
     # A new process on the same data: home offers to resume, the runner shows it all.
@@ -203,6 +207,7 @@ async def test_killed_meeting_resumes_with_everything_in_it(tmp_path):
         runner = app.screen
         assert isinstance(runner, RunnerScreen)
         assert runner.index == 3
+        assert runner.live_spent()[3] == 2 * 60
         await pilot.press("p")
         await settle(app, pilot)
         assert runner.query_one("#notes").text == "Four of six laptops late"
