@@ -353,7 +353,7 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
             elif row.last is None:
                 next_text = Text("not run yet", style="italic")
             table.add_row(
-                Text(fit(agenda.title, 30)), Text(agenda.cadence.value), Text(f"{row.last:%d %b}" if row.last else "—"),
+                Text(fit(agenda.title, 27)), Text(agenda.cadence.value), Text(f"{row.last:%d %b}" if row.last else "—"),
                 next_text, Text(str(row.meetings)), Text("✓", style="green"), key=str(row.agenda.path),
             )
 
