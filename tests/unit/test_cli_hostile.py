@@ -1,0 +1,59 @@
+"""Hostile command lines: odd paths, odd values, odd stores. One line on stderr, the right exit, no change."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from icm_tui.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    """A copy of the sample agendas with one action item (A-1) in its store."""
+    root = tmp_path / "ws"
+    shutil.copytree(ROOT / "agendas", root / "agendas")
+    result = CliRunner().invoke(main, ["--workspace", str(root), "action", "add", "Laptops", "--owner", "zhang-wei"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def run(workspace: Path | None, *args: str):
+    """`icm [--workspace W] ARGS`, exceptions caught as the real CLI would show them."""
+    prefix = ["--workspace", str(workspace)] if workspace is not None else []
+    return CliRunner().invoke(main, [*prefix, *args])
+
+
+def test_export_to_a_fifo_writes_into_it_and_leaves_it_a_fifo(workspace, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run(workspace, "export", "actions", "--format", "csv", "-o", str(fifo))
+    reader.join(5)
+    assert result.exit_code == 0, result.output
+    assert fifo.is_fifo()
+    assert b"Laptops" in received[0]
+
+
+def test_export_through_a_symlink_keeps_the_link(workspace, tmp_path):
+    real = tmp_path / "real.csv"
+    real.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert run(workspace, "export", "actions", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and "Laptops" in real.read_text(encoding="utf-8-sig")
+
+
+def test_export_under_a_file_says_so_in_one_line(workspace):
+    result = run(workspace, "export", "actions", "--format", "ics", "-o", str(workspace / "agendas" / "org.yaml" / "x.ics"))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "a file stands where a folder" in result.stderr
