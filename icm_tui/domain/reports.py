@@ -262,7 +262,11 @@ def periods(since: date, today: date) -> tuple[int, tuple[date, ...]]:
     window = (today - since).days + 1
     size = BUCKET_DAYS * max(1, math.ceil(window / (BUCKET_DAYS * MAX_BUCKETS)))
     count = max(1, math.ceil(window / size))
-    starts = tuple(max(since, today - timedelta(days=size * (count - i) - 1)) for i in range(count))
+    # A period reaching back past `since` starts at `since` (and never computes a date before year 1).
+    starts = tuple(
+        since if size * (count - i) - 1 >= window else today - timedelta(days=size * (count - i) - 1)
+        for i in range(count)
+    )
     return size, starts
 
 

@@ -57,3 +57,10 @@ def test_export_under_a_file_says_so_in_one_line(workspace):
     result = run(workspace, "export", "actions", "--format", "ics", "-o", str(workspace / "agendas" / "org.yaml" / "x.ics"))
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "a file stands where a folder" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "json"])
+def test_report_since_year_one_is_a_window_not_a_traceback(workspace, fmt):
+    result = run(workspace, "report", "--since", "0001-01-01", "--format", fmt)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "0001-01-01" in result.stdout
