@@ -1,6 +1,6 @@
 """`icm report`: the department walls, as a terminal table, a Markdown page or JSON.
 
-Every figure is defined in docs/reports.md; the Markdown page carries a short reading guide so
+Every figure is defined in README.md ("Reports: what every figure means"); the Markdown page carries a short reading guide so
 a department lead can read it without the tool.
 """
 

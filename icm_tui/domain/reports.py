@@ -1,6 +1,6 @@
 """Reports: how each department serves and is served, and how the meetings go (DESIGN.md §8).
 
-Pure functions over the stored records. Every figure is defined in docs/reports.md; the
+Pure functions over the stored records. Every figure is defined in README.md ("Reports: what every figure means"); the
 definitions below are the executable form of that page, so change both together.
 
 One pass over the action items (and their histories) gathers everything; a second pass over

@@ -1,6 +1,6 @@
 """Reports: departments as suppliers and customers, the department wall, meeting health, items at risk.
 
-The figures are those of `icm report` (icm_tui.domain.reports, defined in docs/reports.md),
+The figures are those of `icm report` (icm_tui.domain.reports, defined in README.md ("Reports: what every figure means")),
 computed on the app's store thread; a loading indicator shows while they are computed, so the
 screen stays responsive at 50,000 items.
 """
