@@ -26,9 +26,23 @@ class IcmGroup(click.Group):
             for line in str(error).splitlines() or [type(error).__name__]:
                 click.echo(f"icm: {line}" if not _is_located(line) else line, err=True)
             ctx.exit(error.exit_code)
+        except click.UsageError as error:
+            if _shows_help(error):
+                raise
+            _usage_exit(error, ctx)
         except KeyboardInterrupt:
             click.echo("icm: interrupted", err=True)
             ctx.exit(130)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the top-level options; a usage error is one line too (`icm --bogus`)."""
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            if _shows_help(error):
+                raise
+            _usage_exit(error, ctx)
+            raise  # not reached: _usage_exit exits
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         available = {name for name, target in LAZY_COMMANDS.items() if importlib.util.find_spec(target.partition(":")[0])}
@@ -49,6 +63,19 @@ LAZY_COMMANDS = {
     "report": "icm_tui.cli_report:report",
 }
 """Commands defined in their own modules, imported only when called."""
+
+
+def _shows_help(error: click.UsageError) -> bool:
+    """True for the usage "error" of a group called without a command: its help is the answer."""
+    return type(error).__name__ == "NoArgsIsHelpError"
+
+
+def _usage_exit(error: click.UsageError, ctx: click.Context) -> None:
+    """Report a usage error as one line, `icm action add: what is wrong; see `icm action add --help``, exit 2."""
+    where = (error.ctx or ctx).command_path
+    message = " ".join(error.format_message().split()).rstrip(".")
+    click.echo(f"{where}: {message}; see `{where} --help`", err=True)
+    ctx.exit(error.exit_code)
 
 
 def _is_located(line: str) -> bool:

@@ -64,3 +64,26 @@ def test_report_since_year_one_is_a_window_not_a_traceback(workspace, fmt):
     result = run(workspace, "report", "--since", "0001-01-01", "--format", fmt)
     assert result.exit_code == 0, (result.output, result.exception)
     assert "0001-01-01" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["actons"],
+        ["--bogus"],
+        ["action", "confirm", "A-1", "--score", "abc"],
+        ["action", "show"],
+        ["action", "show", "A-1", "extra"],
+        ["action", "add", "x"],
+        ["actions", "--format", "xml"],
+        ["requests", "--status", "bogus"],
+        ["report", "--format", "csv"],
+        ["export", "minutes", "M-1", "--format", "pdf"],
+    ],
+)
+def test_usage_errors_are_one_line_with_the_command_and_its_help(workspace, args):
+    result = run(workspace, *args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "--help`" in result.stderr and "Traceback" not in result.stderr
