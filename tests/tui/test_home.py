@@ -81,3 +81,36 @@ async def test_series_counts_and_keys_to_the_other_screens(tmp_path):
         await settle(app, pilot)
         assert isinstance(app.screen, AttendanceScreen)
         assert app.screen.agenda.series == "weekly-coordination"
+
+
+async def test_export_from_home_minutes_and_owed_actions(tmp_path):
+    import csv
+
+    from icm_tui.domain.loader import load_agenda
+    from icm_tui.services import Services
+
+    workspace = make_workspace(tmp_path)
+    store = MemoryStore()
+    app = make_app(workspace, store, Clock())
+    services: Services = app.services
+    agenda_path = workspace.agendas_dir / "weekly-coordination.yaml"
+    meeting = services.start_meeting(load_agenda(agenda_path, app.org))
+    services.capture_action(meeting.ref, 2, "Buffer of [red]5 laptops", owner="zhang-wei", due="fri")
+    services.add_action("Closed one", owner="li-lei")
+    services.done("A-2")
+    services.confirm("A-2", 5)
+    services.end_meeting(meeting.ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("x")  # on the series table: owed actions, csv by default
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        app.screen.query_one("#recent-table").focus()
+        await pilot.press("x")
+        await settle(app, pilot)
+    files = sorted(p.name for p in workspace.minutes_dir.iterdir())
+    exported = next(workspace.minutes_dir.glob("actions-*.csv"))
+    rows = list(csv.DictReader(exported.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r["ref"] for r in rows] == ["A-1"] and rows[0]["title"] == "Buffer of [red]5 laptops"
+    assert any(name.endswith("M-1.yaml") for name in files) and any(name.endswith("M-1.md") for name in files)

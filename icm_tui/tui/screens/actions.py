@@ -688,9 +688,6 @@ class ActionsScreen(Screen):
 
     def action_export(self) -> None:
         """Write the filtered list to a CSV file under minutes/ and say which."""
-        if not _export_available():
-            self.notify("Exporting is not available in this version.", markup=False)
-            return
         from icm_tui.export.actions_csv import actions_csv
         from icm_tui.export.files import atomic_write
 
@@ -705,14 +702,6 @@ class ActionsScreen(Screen):
         self.app.submit(write, lambda written: self.notify(
             f"{len(items):,} items written to {written}", title="Exported", markup=False))
 
-
-def _export_available() -> bool:
-    try:
-        import icm_tui.export.actions_csv  # noqa: F401
-        import icm_tui.export.files  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _names(choices: dict[str, str]) -> list[str]:

@@ -21,6 +21,7 @@ from icm_tui.domain import lifecycle
 from icm_tui.domain.agenda import Cadence
 from icm_tui.domain.dates import relative
 from icm_tui.domain.models import Meeting, MeetingState, RequestStatus, Status
+from icm_tui.tui.dialogs import PromptDialog
 from icm_tui.tui.messages import StoreChanged
 from icm_tui.tui.widgets.meeting import fit
 from icm_tui.tui.screens import AgendaFile, load_agenda_files, resume_meeting, show_picker, start_agenda_file
@@ -204,6 +205,9 @@ Where every session starts. It shows:
 - **Departments as suppliers**: what each department owes and how its internal customers rate it.
 - **Recent meetings**: press **Enter** on one to see its summary, or resume it when it is still running.
 
+**x** exports: on a recent meeting, its minutes (YAML and Markdown) into `minutes/`; anywhere
+else, every action item still owed, as CSV, ICS (calendars), JSON, YAML or Taskwarrior JSON.
+
 To run a meeting: press **n** (or Enter on a series), tick who is present, press **s** to
 start. In the meeting, the footer shows every key and **?** explains the screen.
 """
@@ -217,6 +221,7 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
         Binding("r", "requests", "Requests", id="home.requests"),
         Binding("R", "reports", "Reports", key_display="R", id="home.reports"),
         Binding("p", "reports", "Reports", show=False, id="home.reports_p"),
+        Binding("x", "export", "Export", tooltip="Export the highlighted meeting's minutes, or the owed action items", id="home.export"),
         Binding("g", "reload", "Reload", show=False, id="home.reload"),
         Binding("q", "app.quit", "Quit", show=False, id="home.quit"),
     ]
@@ -468,6 +473,54 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
             self._run_series(key)
         elif focused.id == "recent-table":
             self._open_meeting(key)
+
+    def action_export(self) -> None:
+        """Minutes of the highlighted meeting, or the owed action items in a chosen format."""
+        focused = self.focused
+        if isinstance(focused, DataTable) and focused.id == "recent-table" and focused.row_count:
+            ref = focused.coordinate_to_cell_key(focused.cursor_coordinate).row_key.value or ""
+            self._export_minutes(ref)
+            return
+        formats = ("csv", "ics", "json", "yaml", "taskwarrior")
+
+        def check(answer: str) -> str | None:
+            return None if answer.lower() in formats else f"One of: {', '.join(formats)}"
+
+        self.app.push_screen(
+            PromptDialog(
+                "Export every action item still owed (open, in progress, blocked, done) as",
+                value="csv", suggestions=formats, check=check,
+                hint="csv for spreadsheets, ics for calendars, taskwarrior for `task import`; written to minutes/",
+            ),
+            lambda answer: self._export_actions(answer.lower()) if answer else None,
+        )
+
+    def _export_minutes(self, ref: str) -> None:
+        from icm_tui.export.minutes_yaml import write_minutes
+
+        services, folder = self.icm.services, self.icm.workspace.minutes_dir
+
+        def write() -> list[Path]:
+            return [write_minutes(services, ref, folder, fmt) for fmt in ("yaml", "md")]
+
+        self.icm.submit(write, lambda paths: self.notify(
+            "\n".join(str(p) for p in paths), title=f"Minutes of {ref} written", markup=False))
+
+    def _export_actions(self, fmt: str) -> None:
+        from icm_tui.domain.query import ActionFilter
+        from icm_tui.export.actions import export_actions
+        from icm_tui.export.files import atomic_write
+
+        services = self.icm.services
+        stamp = services.now().strftime("%Y%m%d-%H%M%S")
+        suffix = {"taskwarrior": "task.json"}.get(fmt, fmt)
+        path = Path(self.icm.workspace.minutes_dir) / f"actions-{stamp}.{suffix}"
+        owed = ActionFilter(status=frozenset(set(Status) - lifecycle.ARCHIVED))
+
+        def write() -> Path:
+            return atomic_write(path, export_actions(services, owed, fmt))
+
+        self.icm.submit(write, lambda written: self.notify(str(written), title="Action items exported", markup=False))
 
     @on(DataTable.RowSelected, "#series-table")
     def series_chosen(self, event: DataTable.RowSelected) -> None:
