@@ -551,8 +551,6 @@ class ActionsScreen(Screen):
                 return True if VERB_ACTIONS[action] in lifecycle.allowed_verbs(row.status) else None
             if action in EDIT_ACTIONS:
                 return True if row.status not in lifecycle.ARCHIVED else None
-        if action == "export" and not _export_available():
-            return False
         return True
 
     def _refusal(self, action: str) -> str | None:
