@@ -557,27 +557,10 @@ class TinyDBStore(Store):
             return out
 
     def _shard_notes(self, index: int) -> dict[int, str]:
-        path = self._shard_path(Kind.ACTIONS, index)
-        sig = stat_sig(path)
-        cached = self._notes.get(path)
-        if cached is not None and cached[0] == sig:
-            return cached[1]
-        full = self._typed.get(path)
-        if full is not None and full[0] == sig:
-            notes = {number: notes_of(item.history) for number, item in full[1].items()}
-        else:
-            loaded = read_bytes(path)
-            if loaded is None:
-                return {}
-            data, sig = loaded
-            try:
-                tables = _NOTES_DECODER.decode(data)
-            except (msgspec.MsgspecError, ValueError) as error:
-                raise self.corrupt(self._rel(path), _why(error)) from None
-            docs = tables.get(Kind.ACTIONS.value, {})
-            notes = {int(key): notes_of(doc.history) for key, doc in docs.items()}
-        self._notes[path] = (sig, notes)
-        return notes
+        """One actions shard's notes by ref number: from the full parse when fresh, else notes alone."""
+        return self._light_view(
+            index, self._notes, lambda item: notes_of(item.history), _NOTES_DECODER, lambda doc: notes_of(doc.history)
+        )
 
     def action_summaries(self) -> list[ActionSummary]:
         with self._mutex:
@@ -588,22 +571,36 @@ class TinyDBStore(Store):
 
     def _summaries(self, index: int) -> dict[int, Any]:
         """One actions shard without histories: from the full parse when fresh, else a light one."""
+        return self._light_view(index, self._light, summary_of, _SUMMARY_DECODER, lambda doc: doc)
+
+    def _light_view(
+        self,
+        index: int,
+        cache: dict[Path, tuple[Sig, dict[int, Any]]],
+        from_full: Callable[[Any], Any],
+        decoder: msgspec.json.Decoder,
+        from_doc: Callable[[Any], Any],
+    ) -> dict[int, Any]:
+        """A cached per-record view of one actions shard, derived from its full parse or decoded light."""
         path = self._shard_path(Kind.ACTIONS, index)
         sig = stat_sig(path)
-        for cache in (self._typed, self._light):
-            cached = cache.get(path)
-            if cached is not None and cached[0] == sig:
-                return cached[1]
-        loaded = read_bytes(path)
-        if loaded is None:
-            return {}
-        data, sig = loaded
-        try:
-            records = decode_shard(Kind.ACTIONS, data, decoder=_SUMMARY_DECODER)
-        except (msgspec.MsgspecError, ValueError) as error:
-            raise self.corrupt(self._rel(path), _why(error)) from None
-        self._light[path] = (sig, records)
-        return records
+        cached = cache.get(path)
+        if cached is not None and cached[0] == sig:
+            return cached[1]
+        full = self._typed.get(path)
+        if full is not None and full[0] == sig:
+            view = {number: from_full(item) for number, item in full[1].items()}
+        else:
+            loaded = read_bytes(path)
+            if loaded is None:
+                return {}
+            data, sig = loaded
+            try:
+                view = {number: from_doc(doc) for number, doc in decode_shard(Kind.ACTIONS, data, decoder=decoder).items()}
+            except (msgspec.MsgspecError, ValueError) as error:
+                raise self.corrupt(self._rel(path), _why(error)) from None
+        cache[path] = (sig, view)
+        return view
 
     def all(self, kind: Kind) -> list:
         with self._mutex:
