@@ -90,8 +90,14 @@ class Context:
     def __init__(self, workspace_dir: str | None, store_url: str | None = None) -> None:
         from icm_tui.workspace import Workspace
 
-        self.workspace = Workspace.resolve(workspace_dir)
-        self.store_url = store_url
+        try:
+            self.workspace = Workspace.resolve(workspace_dir)
+        except FileNotFoundError:  # os.getcwd() of a deleted folder
+            from icm_tui.errors import BadInput
+
+            raise BadInput("the current folder no longer exists; cd into a workspace or give --workspace DIR") from None
+        _check_workspace(self.workspace.root, workspace_dir)
+        self.store_url = _check_store_url(store_url)
         self._store = None
         self._org = None
 
@@ -122,6 +128,29 @@ class Context:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+def _check_workspace(root, given: str | None) -> None:
+    """A workspace must be an existing folder: a typo never silently makes a new, empty register."""
+    from icm_tui.errors import BadInput
+
+    if not root.exists():
+        raise BadInput(f"workspace {given or root}: no such folder; check --workspace or $ICM_WORKSPACE (or create it)")
+    if not root.is_dir():
+        raise BadInput(f"workspace {given or root}: is a file, not a folder; check --workspace or $ICM_WORKSPACE")
+
+
+def _check_store_url(url: str | None) -> str | None:
+    """`--store`/$ICM_STORE: a postgresql:// URL or a folder; any other URL is bad input, never a folder named `x:`."""
+    import re
+
+    from icm_tui.errors import BadInput
+
+    text = (url or "").strip()
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not text.lower().startswith(("postgresql://", "postgres://")):
+        scheme = text.split("://", 1)[0]
+        raise BadInput(f"--store: unsupported URL scheme {scheme!r}; give a postgresql:// URL or a folder")
+    return url
 
 
 pass_context = click.make_pass_decorator(Context)

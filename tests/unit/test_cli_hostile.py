@@ -87,3 +87,33 @@ def test_usage_errors_are_one_line_with_the_command_and_its_help(workspace, args
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1, result.stderr
     assert "--help`" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["actions"], ["action", "add", "x", "--owner", "zhang-wei"], ["db", "check"]])
+def test_a_missing_workspace_is_bad_input_and_is_not_created(tmp_path, args):
+    missing = tmp_path / "typo"
+    result = run(missing, *args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "no such folder" in result.stderr
+    assert not missing.exists()
+
+
+def test_a_workspace_that_is_a_file_is_bad_input(workspace):
+    result = run(workspace / "agendas" / "org.yaml", "actions")
+    assert result.exit_code == 2 and "is a file, not a folder" in result.stderr
+
+
+def test_icm_workspace_pointing_nowhere_is_bad_input(tmp_path, monkeypatch):
+    monkeypatch.setenv("ICM_WORKSPACE", str(tmp_path / "nope"))
+    result = run(None, "action", "add", "x", "--owner", "zhang-wei")
+    assert result.exit_code == 2 and "no such folder" in result.stderr
+    assert not (tmp_path / "nope").exists()
+
+
+@pytest.mark.parametrize("url", ["bogus://x", "file:///tmp/x", "http://db.example/icm"])
+def test_a_store_url_of_another_scheme_is_bad_input_not_a_folder(workspace, tmp_path, monkeypatch, url):
+    monkeypatch.chdir(tmp_path)
+    result = run(workspace, "--store", url, "actions")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "unsupported URL scheme" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
