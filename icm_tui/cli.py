@@ -317,7 +317,7 @@ def action_show(context: Context, ref: str, fmt: str) -> None:
 
 
 def _describe(item, services) -> str:
-    from icm_tui.cli_output import action_flags
+    from icm_tui.cli_output import action_flags, printable
     from icm_tui.domain.dates import relative
 
     org, today = services.org, services.today()
@@ -349,7 +349,7 @@ def _describe(item, services) -> str:
         if event.meeting:
             parts.append(f"in {event.meeting}")
         lines.append("    " + "  ".join(p for p in parts if p))
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def _lifecycle_command(verb: str, doc: str, needs_reason: bool) -> None:

@@ -29,6 +29,17 @@ ACTION_FIELDS = (
 """The columns of every machine format, in this order."""
 
 
+_CONTROL = {
+    code: "\ufffd" for code in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)] if chr(code) not in "\t\n\r"
+}
+"""Control characters (ESC, BEL, NUL, C1...) other than tab and line breaks, to a visible replacement mark."""
+
+
+def printable(text: str) -> str:
+    """User text safe to print on a terminal: no escape sequence in a title can recolour or clear the screen."""
+    return text if text.isprintable() else text.translate(_CONTROL)
+
+
 def width(text: str) -> int:
     """Columns `text` takes in a terminal (CJK characters take two)."""
     if text.isascii():
@@ -38,7 +49,7 @@ def width(text: str) -> int:
 
 def fit(text: str, columns: int) -> str:
     """`text` cut to `columns` (with an ellipsis) and padded to exactly `columns`."""
-    text = " ".join(text.split())
+    text = " ".join(printable(text).split())
     used = width(text)
     if used > columns:
         out, used = [], 0

@@ -225,7 +225,9 @@ def _numeric(cell: str) -> bool:
 
 
 def _flat(text: str) -> str:
-    return " ".join(text.split())
+    from icm_tui.cli_output import printable
+
+    return " ".join(printable(text).split())
 
 
 def render_table(report: Report) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -117,3 +118,16 @@ def test_a_store_url_of_another_scheme_is_bad_input_not_a_folder(workspace, tmp_
     assert result.exit_code == 2, result.output
     assert result.stderr.count("\n") == 1 and "unsupported URL scheme" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ws"]
+
+
+def test_control_characters_in_user_text_never_reach_the_terminal(workspace):
+    title = "red\x1b[31mtitle\x07\x9b2J"
+    assert run(workspace, "action", "add", title, "--owner", "zhang-wei", "--due", "2020-01-02").exit_code == 0
+    assert run(workspace, "action", "note", "A-2", "see\x1b[2Jhere").exit_code == 0
+    for args in (["actions"], ["action", "show", "A-2"], ["report", "--since", "2019-12-01"]):
+        result = run(workspace, *args)
+        assert result.exit_code == 0, (args, result.output)
+        assert not any(ch in result.stdout for ch in "\x1b\x07\x9b"), (args, result.stdout)
+    assert "red\ufffd[31mtitle" in run(workspace, "action", "show", "A-2").stdout
+    # Machine formats keep the data exactly as typed.
+    assert json.loads(run(workspace, "actions", "--format", "json").stdout)[0]["title"] == title
