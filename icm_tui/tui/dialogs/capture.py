@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 
@@ -91,6 +92,9 @@ class CaptureDialog(ModalScreen[Captured | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="capture.cancel"),
         Binding("ctrl+s", "save", "Save", id="capture.save"),
+        # A priority binding runs before the next key is routed, so text typed straight after Enter
+        # reaches the next field (Input.Submitted would move the focus only after it was routed).
+        Binding("enter", "next_field", "Next field", show=False, priority=True, id="capture.next"),
     ]
 
     FIELDS = ("title", "owner", "requester", "due", "priority")
@@ -174,20 +178,37 @@ class CaptureDialog(ModalScreen[Captured | None]):
                 parts.append("due: not a date yet")
         self.query_one("#capture-derived", Label).update(Text(" · ".join(parts)))
 
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
+    async def action_next_field(self) -> None:
         """Enter: accept a shown completion, then go to the next field; on the last one, save."""
-        event.stop()
-        field = (event.input.id or "").removeprefix("capture-")
-        suggestion = getattr(event.input, "_suggestion", "")
-        if suggestion and len(suggestion) > len(event.input.value) and event.input.value:
-            event.input.value = suggestion
+        focused = self.focused
+        if not isinstance(focused, Input):
+            return
+        # Keys typed before this Enter may still wait in the field's queue: complete after them.
+        focused.call_later(self._accept_suggestion, focused)
+        field = (focused.id or "").removeprefix("capture-")
         order = [f for f in self.FIELDS if not (f == "requester" and self.lock_requester)]
         position = order.index(field) if field in order else len(order) - 1
         if position == len(order) - 1:
+            await self._drain()
             self.action_save()
         else:
-            self.query_one(f"#capture-{order[position + 1]}", Input).focus()
+            self.set_focus(self.query_one(f"#capture-{order[position + 1]}", Input))
+
+    @staticmethod
+    def _accept_suggestion(field: Input) -> None:
+        suggestion = getattr(field, "_suggestion", "")
+        if suggestion and len(suggestion) > len(field.value) and field.value:
+            field.value = suggestion
+            field.cursor_position = len(suggestion)
+
+    async def _drain(self) -> None:
+        """Wait until every field has handled the keys already sent to it."""
+        waits = []
+        for field in self.query(Input):
+            handled = asyncio.Event()
+            field.call_later(handled.set)
+            waits.append(handled.wait())
+        await asyncio.gather(*waits)
 
     def check(self) -> Captured:
         """The answer, checked; BadInput naming the field otherwise."""
@@ -225,7 +246,7 @@ class CaptureDialog(ModalScreen[Captured | None]):
             field = message.split(":", 1)[0]
             self.query_one("#capture-error", Label).update(Text(message))
             if field in self.FIELDS:
-                self.query_one(f"#capture-{field}", Input).focus()
+                self.set_focus(self.query_one(f"#capture-{field}", Input))
             return
         self.dismiss(captured)
 

@@ -1,0 +1,39 @@
+"""Problems found by using the TUI as a new facilitator would, each pinned by a test."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual import events
+
+from icm_tui.store import MemoryStore
+from icm_tui.tui.dialogs.capture import Captured, CaptureDialog
+
+from runner_helpers import NOW, Clock, make_app, make_workspace, settle
+
+
+def burst(app, text: str) -> None:
+    """Post every key of `text` at once, as a fast typist or a paste does (`\\r` is Enter)."""
+    for char in text:
+        if char == "\r":
+            app.post_message(events.Key("enter", "\r"))
+        elif char == " ":
+            app.post_message(events.Key("space", " "))
+        else:
+            app.post_message(events.Key(char, char))
+
+
+async def test_capture_enter_moves_to_the_next_field_even_when_typing_fast(tmp_path):
+    """Typed straight after Enter, the owner lands in Owner, not in Title."""
+    workspace = make_workspace(tmp_path)
+    app = make_app(workspace, MemoryStore(), Clock())
+    answers: list[Captured | None] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(CaptureDialog(app.org, NOW.date()), answers.append)
+        await settle(app, pilot)
+        burst(app, "Buy laptops\rtom-becker\rsales\rfri\rhigh\r")
+        await settle(app, pilot)
+    assert answers == [
+        Captured(title="Buy laptops", owner="tom-becker", requester="sales", due=date(2026, 12, 4), priority="high")
+    ]
