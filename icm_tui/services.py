@@ -383,7 +383,7 @@ class Services:
             return Meeting(
                 uid=new_uid(), ref=ref, series=agenda.series, title=agenda.title,
                 agenda=agenda_path or agenda.path, facilitator=agenda.facilitator, started=now,
-                attendees=present, absent=tuple(absent), items=items,
+                attendees=present, absent=tuple(absent), items=items, duration=agenda.duration,
             )
 
         return self.store.insert(Kind.MEETINGS, build)

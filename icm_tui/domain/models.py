@@ -227,8 +227,15 @@ class Meeting(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=
     attendees: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
     items: tuple[MeetingItem, ...] = ()
+    duration: int | None = None
+    """Planned minutes (the agenda's `duration`); None means the sum of the timeboxes."""
     current: int = 0
     """Index of the item being discussed."""
     reviewed: tuple[ReviewOutcome, ...] = ()
     pulses: tuple[str, ...] = ()
     """Refs of the pulses given in this meeting."""
+
+    @property
+    def planned_minutes(self) -> int:
+        """How long the meeting was planned to take."""
+        return self.duration if self.duration is not None else sum(item.timebox for item in self.items)

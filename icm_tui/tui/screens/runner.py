@@ -216,7 +216,7 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
         spent = self.live_spent()
         meeting = self.meeting
         item = meeting.items[self.index]
-        planned = sum(i.timebox for i in meeting.items)
+        planned = meeting.planned_minutes
         self.query_one(MeetingClock).show(meeting.title, spent[self.index], item.timebox, sum(spent), planned, self.paused)
         overrun = [i.timebox > 0 and s > i.timebox * 60 for i, s in zip(meeting.items, spent)]
         agenda = self.query_one(AgendaList)

@@ -46,7 +46,7 @@ def summary_tables(record: MeetingRecord, app: IcmApp) -> list[Table | Text]:
     parts: list[Table | Text] = []
     ended = f"{meeting.ended:%H:%M}" if meeting.ended else "still running"
     spent_total = sum(i.spent for i in meeting.items)
-    planned = sum(i.timebox for i in meeting.items)
+    planned = meeting.planned_minutes
     header = Text.assemble(
         (f"{meeting.ref} ", "bold"), (meeting.title, "bold"), "\n",
         (f"{meeting.started:%Y-%m-%d %H:%M} – {ended} · {clock_text(spent_total)} on items of {planned} min planned · "
