@@ -222,3 +222,15 @@ def test_list_actions_agrees_with_full_reads(services, wanted):
     listed = services.list_actions(wanted)
     assert [a.ref for a in listed] == [a.ref for a in services.actions(wanted)]
     assert all(not hasattr(a, "history") or a.history is not None for a in listed)
+
+
+def test_meeting_keeps_the_planned_duration(services):
+    planned = services.start_meeting(msgspec_replace(AGENDA, duration=90))
+    assert planned.planned_minutes == 90
+    assert services.start_meeting(AGENDA).planned_minutes == 25  # no duration: the timeboxes
+
+
+def msgspec_replace(struct, **changes):
+    import msgspec
+
+    return msgspec.structs.replace(struct, **changes)
