@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from textual import events
+from textual.widgets import DataTable
 
 from icm_tui.store import MemoryStore
 from icm_tui.tui.dialogs.capture import Captured, CaptureDialog
+from icm_tui.tui.screens.runner import RunnerScreen
 
 from runner_helpers import NOW, Clock, make_app, make_workspace, settle
 
@@ -37,3 +39,28 @@ async def test_capture_enter_moves_to_the_next_field_even_when_typing_fast(tmp_p
     assert answers == [
         Captured(title="Buy laptops", owner="tom-becker", requester="sales", due=date(2026, 12, 4), priority="high")
     ]
+
+
+async def start_meeting(app, pilot) -> RunnerScreen:
+    """From `icm run AGENDA`: everyone present, start, the runner."""
+    await settle(app, pilot)
+    await pilot.press("s")
+    await settle(app, pilot)
+    assert isinstance(app.screen, RunnerScreen)
+    return app.screen
+
+
+async def test_a_pulse_rating_shows_all_five_stars_under_a_short_department_name(tmp_path):
+    """IT and HR are two cells wide; a rating given in the meeting must not be cut to ★★."""
+    workspace = make_workspace(tmp_path)
+    app = make_app(workspace, MemoryStore(), Clock(), agenda="monthly-service-review")
+    async with app.run_test(size=(120, 40)) as pilot:
+        runner = await start_meeting(app, pilot)
+        runner.go_to(5)
+        await settle(app, pilot)
+        table = app.screen.query_one("#pulse-table", DataTable)
+        await pilot.press("4")  # the cursor starts on IT rates HR
+        await settle(app, pilot)
+        assert table.get_cell("it", "hr").plain == "★★★★☆"
+        strip = table.render_line(1 + 0)  # the header is line 0, IT's row line 1
+        assert "★★★★☆" in "".join(segment.text for segment in strip)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -17,6 +18,9 @@ from icm_tui.tui.widgets.meeting import MeetingUpdated, attending_departments
 
 if TYPE_CHECKING:
     from icm_tui.tui.app import IcmApp
+
+STARS_WIDTH = 5
+"""A rating cell shows five stars (★★★★☆)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,9 @@ class PulseGrid(Vertical, can_focus=False):
         org = self.icm.org
         table.add_column(Text("rates →", style="dim"), key="rater")
         for dept in data.depts:
-            table.add_column(Text(org.department_name(dept)), key=dept)
+            # Wide enough for five stars: a rating given later must not be cut to "★★".
+            name = org.department_name(dept)
+            table.add_column(Text(name), key=dept, width=max(STARS_WIDTH, cell_len(name)))
         for rater in data.depts:
             table.add_row(Text(org.department_name(rater), style="bold"), *self._cells(rater), key=rater)
         if data.depts:
