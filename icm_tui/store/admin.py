@@ -80,6 +80,8 @@ def check(data_dir: Path) -> tuple[bool, list[str]]:
     """Verify every store file and every backup generation: (all good, one line per file)."""
     lines: list[str] = []
     ok = True
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StoreError(f"{data_dir} is a file, not the store's folder; move it away and run icm again")
     if not data_dir.is_dir():
         return True, [f"no store in {data_dir} (nothing to check)"]
     sizes = shard_sizes(data_dir)
@@ -147,6 +149,8 @@ def restore(data_dir: Path, name: str | None = None) -> list[str]:
     With bad files: each is replaced by its copy in `name`, else in the newest generation where
     it parses. With no bad file and a `name`: the whole store is rolled back to that generation.
     """
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StoreError(f"{data_dir} is a file, not the store's folder; move it away (there is nothing to restore into)")
     if not data_dir.is_dir():
         raise StoreError(f"no store in {data_dir}")
     backups = Backups(data_dir)

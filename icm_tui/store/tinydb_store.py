@@ -238,6 +238,8 @@ class TinyDBStore(Store):
     # Opening.
 
     def _open(self, create: bool, shard_size: int | dict[Kind, int] | None) -> Meta:
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise StoreError(f"{self.data_dir} is a file, not the store's folder; move it away and run icm again")
         if not self.data_dir.is_dir():
             if not create:
                 raise StoreError(f"no store in {self.data_dir} (run a command that writes, or check --workspace)")

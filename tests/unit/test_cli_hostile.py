@@ -131,3 +131,15 @@ def test_control_characters_in_user_text_never_reach_the_terminal(workspace):
     assert "red\ufffd[31mtitle" in run(workspace, "action", "show", "A-2").stdout
     # Machine formats keep the data exactly as typed.
     assert json.loads(run(workspace, "actions", "--format", "json").stdout)[0]["title"] == title
+
+
+@pytest.mark.parametrize("args", [["actions"], ["action", "add", "x", "--owner", "zhang-wei"], ["db", "check"], ["db", "restore"]])
+def test_data_as_a_file_is_a_store_error_that_says_so(tmp_path, args):
+    root = tmp_path / "ws"
+    shutil.copytree(ROOT / "agendas", root / "agendas")
+    (root / "data").write_text("not a folder")
+    result = run(root, *args)
+    assert result.exit_code == 3, result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+    assert "is a file, not the store's folder" in result.stderr
+    assert (root / "data").read_text() == "not a folder"
