@@ -116,7 +116,9 @@ class Context:
         if self._store is None:
             from icm_tui.store import open_store
 
-            self._store = open_store(self.workspace.data_dir, url=self.store_url, offline=False)
+            # --store / $ICM_STORE, else the `store:` line of org.yaml, else data/ of the workspace.
+            url = self.store_url or self.org.store or None
+            self._store = open_store(self.workspace.data_dir, url=url, offline=False)
         return self._store
 
     def services(self):

@@ -32,7 +32,7 @@ ORG_FILENAMES = ("org.yaml", "org.yml")
 
 AGENDA_KEYS = ("version", "series", "title", "cadence", "facilitator", "duration", "attendees", "items")
 ITEM_KEYS = ("title", "kind", "timebox", "requester", "supplier", "presenter", "prompt")
-ORG_KEYS = ("version", "organization", "departments", "people", "services", "thresholds")
+ORG_KEYS = ("version", "organization", "store", "departments", "people", "services", "thresholds")
 DEPARTMENT_KEYS = ("id", "name", "lead")
 PERSON_KEYS = ("id", "name", "department")
 SERVICE_KEYS = ("id", "name", "provider", "consumers", "target_days")
@@ -379,6 +379,10 @@ def _org(chk: _Checker, root: Node) -> Org | None:
     f = chk.fields(top, ORG_KEYS, ("version", "departments"), "org.yaml")
     version = chk.version(f.get("version"))
     organization = chk.text(f.get("organization"), "organization")
+    store = chk.text(f.get("store"), "store")
+    if store and not store.startswith(("postgresql://", "postgres://")):
+        chk.at(f["store"], f"store must be a postgresql:// URL, got {store!r}; leave it out to keep the register in data/")
+        store = None
 
     seen: dict[str, tuple[str, int]] = {}  # id -> (what, line), shared so a person cannot reuse a department id
 
@@ -465,10 +469,11 @@ def _org(chk: _Checker, root: Node) -> Org | None:
                 escalate_after_carries=carries or thresholds.escalate_after_carries,
                 escalate_after_overdue_days=days or thresholds.escalate_after_overdue_days,
             )
-    if chk.problems or version is None or organization is None:
+    if chk.problems or version is None or organization is None or store is None:
         return None
     return Org(
         organization=organization,
+        store=store,
         departments=tuple(d for d, _ in departments),
         people=tuple(p for p, _ in people),
         services=tuple(services),

@@ -42,6 +42,8 @@ class Org(msgspec.Struct, frozen=True, kw_only=True):
     """Everything org.yaml says; an empty Org when the workspace has none."""
 
     organization: str = ""
+    store: str = ""
+    """A postgresql:// URL of a shared register; empty keeps it in the workspace's data/."""
     departments: tuple[Department, ...] = ()
     people: tuple[Person, ...] = ()
     services: tuple[Service, ...] = ()

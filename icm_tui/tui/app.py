@@ -247,7 +247,7 @@ def run_app(workspace: Workspace, agenda: str | None = None, store_url: str | No
     from icm_tui.store import open_store
 
     org = load_workspace_org(workspace)
-    store = open_store(workspace.data_dir, url=store_url)
+    store = open_store(workspace.data_dir, url=store_url or org.store or None)
     try:
         IcmApp(workspace, store=store, org=org, agenda=agenda).run()
     finally:

@@ -105,3 +105,16 @@ def test_requests_and_meetings(workspace):
     assert rows[0]["status"] == "accepted" and rows[0]["action"] == "A-1"
     assert "no meetings yet" in icm(workspace, "meetings")
     assert json.loads(icm(workspace, "meetings", "--format", "json")) == []
+
+
+def test_org_yaml_store_line_picks_the_shared_register(workspace):
+    org = workspace / "agendas" / "org.yaml"
+    text = org.read_text(encoding="utf-8")
+    org.write_text(text.replace("organization:", "store: postgresql://icm@127.0.0.1:1/nowhere\norganization:", 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["--workspace", str(workspace), "actions"])
+    assert result.exit_code == 3, result.output
+    assert "PostgreSQL" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (workspace / "data" / "icm.json").exists()  # nothing fell back to a local store
+    org.write_text(text.replace("organization:", "store: data2\norganization:", 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["--workspace", str(workspace), "validate"])
+    assert result.exit_code == 2 and "store must be a postgresql:// URL" in result.stderr
