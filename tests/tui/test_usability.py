@@ -8,6 +8,7 @@ from textual import events
 from textual.widgets import DataTable
 
 from icm_tui.store import MemoryStore
+from icm_tui.tui.dialogs import ConfirmDialog
 from icm_tui.tui.dialogs.capture import Captured, CaptureDialog
 from icm_tui.tui.screens.runner import RunnerScreen
 
@@ -64,3 +65,20 @@ async def test_a_pulse_rating_shows_all_five_stars_under_a_short_department_name
         assert table.get_cell("it", "hr").plain == "★★★★☆"
         strip = table.render_line(1 + 0)  # the header is line 0, IT's row line 1
         assert "★★★★☆" in "".join(segment.text for segment in strip)
+
+
+async def test_ending_counts_only_items_never_visited_as_not_reached(tmp_path):
+    """Gone through items 2 and 3 and back to 1: only items 4 to 6 were not reached."""
+    workspace = make_workspace(tmp_path)
+    clock = Clock()
+    app = make_app(workspace, MemoryStore(), clock, agenda="weekly-coordination")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_meeting(app, pilot)
+        for key in ("n", "n", "p", "p"):
+            clock.advance(seconds=20)
+            await pilot.press(key)
+            await settle(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "3 item(s) not reached yet" in app.screen.question

@@ -25,7 +25,7 @@ from textual.widgets import ContentSwitcher, Footer, Header, Label, OptionList, 
 from icm_tui.domain.dates import relative
 from icm_tui.domain.models import ActionItem, Meeting, MeetingItem, MeetingState
 from icm_tui.tui.messages import StoreChanged
-from icm_tui.tui.widgets.agenda_list import KIND_MARK, AgendaList
+from icm_tui.tui.widgets.agenda_list import KIND_MARK, AgendaList, ItemState, item_state
 from icm_tui.tui.widgets.clock import MeetingClock
 from icm_tui.tui.widgets.meeting import MeetingUpdated
 from icm_tui.tui.widgets.pulse_grid import PulseGrid
@@ -526,7 +526,12 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
 
         if self.meeting is None:
             return
-        left = len(self.meeting.items) - 1 - self.index
+        # Items passed on the way (n, n, n) count as visited, like the ✓ in the agenda.
+        spent = self.live_spent()
+        left = sum(
+            1 for i, item in enumerate(self.meeting.items)
+            if item_state(i, self.index, replace(item, spent=spent[i])) is ItemState.UPCOMING
+        )
         more = f"\n{left} item(s) not reached yet." if left > 0 else ""
         self.app.push_screen(
             ConfirmDialog(f"End {self.meeting.ref} and write the minutes?{more}", yes="End meeting", no="Keep going"),
