@@ -118,6 +118,10 @@ def _lock(data_dir: Path) -> StoreLock:
         lock.acquire()
     except LockTimeout:
         raise StoreError(f"the store is locked by another process ({data_dir / LOCK_FILE}); try again") from None
+    except OSError as error:
+        raise StoreError(
+            f"cannot lock {data_dir / LOCK_FILE}: {error.strerror or error}; restoring needs write access to {data_dir}"
+        ) from None
     return lock
 
 
@@ -162,44 +166,52 @@ def restore(data_dir: Path, name: str | None = None) -> list[str]:
             raise BadInput(f"no backup called {name!r} in {backups.folder} (there are: {known})")
     lock = _lock(data_dir)
     try:
-        bad = bad_live_files(data_dir)
-        sizes = shard_sizes(data_dir)
-        lines: list[str] = []
-        if not bad and chosen is None:
-            return [f"nothing to restore: every file in {data_dir} parses (see `icm db check`)"]
-        if bad:
-            plan: list[tuple[str, Generation]] = []
-            for rel in bad:
-                source = chosen if chosen is not None else backups.newest_good(
-                    rel, lambda r, d: verify_file(r, d, sizes if r != META_FILE else None)
-                )
-                if source is None or check_file(source.file(rel), rel, sizes if rel != META_FILE else None).ok is False:
-                    where = f"backup {chosen.name}" if chosen is not None else str(backups.folder)
-                    raise StoreError(f"no good copy of {data_dir / rel} in {where}; the file is left as it is")
-                plan.append((rel, source))
-            aside = _aside_folder(data_dir, "bad")
-            for rel, source in plan:
-                if (data_dir / rel).exists():
-                    kept = _set_aside(data_dir, rel, aside)
-                    lines.append(f"kept the bad {rel} as {kept}")
-                atomic_write(data_dir / rel, source.file(rel).read_bytes())
-                lines.append(f"restored {rel} from backup {source.name}")
-            return lines
-        assert chosen is not None
-        files = chosen.manifest.files
-        for rel in files:
-            if not check_file(chosen.file(rel), rel, None).ok:
-                raise StoreError(f"backup {chosen.name} has a bad {rel}; choose another (see `icm db check`)")
-        aside = _aside_folder(data_dir, "replaced")
-        current = live_files(data_dir)
-        for rel in current:
-            _set_aside(data_dir, rel, aside)
-        for rel in files:
-            atomic_write(data_dir / rel, chosen.file(rel).read_bytes())
-        for rel in current:
-            if rel not in files:
-                os.unlink(data_dir / rel)  # a shard newer than the backup; its copy is in `aside`
-        lines.append(f"rolled the store back to backup {chosen.name}; the files it replaced are in {aside}")
-        return lines
+        return _restore_locked(data_dir, backups, chosen)
+    except OSError as error:
+        where = error.filename or data_dir
+        raise StoreError(f"cannot restore {where}: {error.strerror or error}; check the permissions of {data_dir}") from None
     finally:
         lock.release()
+
+
+def _restore_locked(data_dir: Path, backups: Backups, chosen: Generation | None) -> list[str]:
+    """The body of `restore`, under the store's lock."""
+    bad = bad_live_files(data_dir)
+    sizes = shard_sizes(data_dir)
+    lines: list[str] = []
+    if not bad and chosen is None:
+        return [f"nothing to restore: every file in {data_dir} parses (see `icm db check`)"]
+    if bad:
+        plan: list[tuple[str, Generation]] = []
+        for rel in bad:
+            source = chosen if chosen is not None else backups.newest_good(
+                rel, lambda r, d: verify_file(r, d, sizes if r != META_FILE else None)
+            )
+            if source is None or check_file(source.file(rel), rel, sizes if rel != META_FILE else None).ok is False:
+                where = f"backup {chosen.name}" if chosen is not None else str(backups.folder)
+                raise StoreError(f"no good copy of {data_dir / rel} in {where}; the file is left as it is")
+            plan.append((rel, source))
+        aside = _aside_folder(data_dir, "bad")
+        for rel, source in plan:
+            if (data_dir / rel).exists():
+                kept = _set_aside(data_dir, rel, aside)
+                lines.append(f"kept the bad {rel} as {kept}")
+            atomic_write(data_dir / rel, source.file(rel).read_bytes())
+            lines.append(f"restored {rel} from backup {source.name}")
+        return lines
+    assert chosen is not None
+    files = chosen.manifest.files
+    for rel in files:
+        if not check_file(chosen.file(rel), rel, None).ok:
+            raise StoreError(f"backup {chosen.name} has a bad {rel}; choose another (see `icm db check`)")
+    aside = _aside_folder(data_dir, "replaced")
+    current = live_files(data_dir)
+    for rel in current:
+        _set_aside(data_dir, rel, aside)
+    for rel in files:
+        atomic_write(data_dir / rel, chosen.file(rel).read_bytes())
+    for rel in current:
+        if rel not in files:
+            os.unlink(data_dir / rel)  # a shard newer than the backup; its copy is in `aside`
+    lines.append(f"rolled the store back to backup {chosen.name}; the files it replaced are in {aside}")
+    return lines

@@ -446,7 +446,9 @@ class TinyDBStore(Store):
                     f"{self.data_dir / LOCK_FILE}); try again when the other icm has finished"
                 ) from None
             except OSError as error:
-                raise StoreError(f"cannot lock {self.data_dir / LOCK_FILE}: {error.strerror}") from None
+                raise StoreError(
+                    f"cannot lock {self.data_dir / LOCK_FILE}: {error.strerror}; changes need write access to {self.data_dir}"
+                ) from None
             try:
                 yield
             finally:
@@ -480,7 +482,12 @@ class TinyDBStore(Store):
     def _db(self, path: Path) -> TinyDB:
         db = self._dbs.get(path)
         if db is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(
+                    f"cannot create {path.parent}: {error.strerror}; changes need write access to {self.data_dir}"
+                ) from None
             db = _tinydb(path, describe=self._describe)
             self._dbs[path] = db
             while len(self._dbs) > OPEN_DBS:

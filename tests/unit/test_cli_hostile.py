@@ -143,3 +143,42 @@ def test_data_as_a_file_is_a_store_error_that_says_so(tmp_path, args):
     assert result.stdout == "" and result.stderr.count("\n") == 1
     assert "is a file, not the store's folder" in result.stderr
     assert (root / "data").read_text() == "not a folder"
+
+
+def _deny(*args, **kwargs):
+    raise PermissionError(13, "Permission denied")
+
+
+def test_db_restore_without_write_access_is_one_line_exit_3(workspace, monkeypatch):
+    from icm_tui.store import locking
+
+    monkeypatch.setattr(locking.StoreLock, "acquire", _deny)
+    result = run(workspace, "db", "restore")
+    assert result.exit_code == 3, (result.output, result.exception)
+    assert result.stderr.count("\n") == 1 and "write access" in result.stderr
+
+
+def test_db_restore_that_cannot_write_is_one_line_exit_3(workspace, monkeypatch):
+    import icm_tui.store.admin as admin
+
+    backups = sorted((workspace / "data" / "backups").iterdir())
+    monkeypatch.setattr(admin, "_aside_folder", _deny)
+    result = run(workspace, "db", "restore", backups[-1].name)
+    assert result.exit_code == 3, (result.output, result.exception)
+    assert result.stderr.count("\n") == 1 and "cannot restore" in result.stderr
+
+
+def test_a_new_kind_folder_that_cannot_be_made_is_one_line_exit_3(workspace, monkeypatch):
+    from pathlib import Path as _Path
+
+    real_mkdir = _Path.mkdir
+
+    def mkdir(self, *args, **kwargs):
+        if self.name == "requests":
+            _deny()
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(_Path, "mkdir", mkdir)
+    result = run(workspace, "request", "add", "x", "--from", "sales", "--to", "it")
+    assert result.exit_code == 3, (result.output, result.exception)
+    assert result.stderr.count("\n") == 1 and "write access" in result.stderr
