@@ -80,4 +80,4 @@ def by_due(item: ActionItem) -> tuple:
 
 def _ref_number(ref: str) -> int:
     number = ref.partition("-")[2]
-    return int(number) if number.isdigit() else 0
+    return int(number) if number.isascii() and number.isdigit() else 0

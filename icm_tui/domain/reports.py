@@ -599,7 +599,7 @@ def _at_risk(
 
 def _ref_number(ref: str) -> int:
     number = ref.partition("-")[2]
-    return int(number) if number.isdigit() else 0
+    return int(number) if number.isascii() and number.isdigit() else 0
 
 
 def _meeting_health(meetings: list[Meeting], since: date, today: date, series: str) -> tuple[SeriesHealth, ...]:

@@ -46,7 +46,7 @@ R = TypeVar("R", ActionItem, Meeting, Request, Pulse)
 def ref_number(ref: str) -> int:
     """42 for `A-42`; 0 when the ref has no number."""
     _, _, number = ref.partition("-")
-    return int(number) if number.isdigit() else 0
+    return int(number) if number.isascii() and number.isdigit() else 0
 
 
 class Store(ABC):

@@ -309,7 +309,7 @@ class PgStore(Store):
     def _parse(self, kind: Kind, key: str) -> int | None:
         text = key.strip()
         prefix, dash, number = text.partition("-")
-        if dash and prefix.upper() == kind.prefix and number.isdigit():
+        if dash and prefix.upper() == kind.prefix and number.isascii() and number.isdigit():
             return int(number)
         return None
 

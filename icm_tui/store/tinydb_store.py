@@ -621,7 +621,7 @@ class TinyDBStore(Store):
     def _parse_ref(self, kind: Kind, key: str) -> int | None:
         text = key.strip()
         prefix, dash, number = text.partition("-")
-        if dash and prefix.upper() == kind.prefix and number.isdigit():
+        if dash and prefix.upper() == kind.prefix and number.isascii() and number.isdigit():
             return int(number)
         return None
 

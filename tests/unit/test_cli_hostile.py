@@ -182,3 +182,12 @@ def test_a_new_kind_folder_that_cannot_be_made_is_one_line_exit_3(workspace, mon
     result = run(workspace, "request", "add", "x", "--from", "sales", "--to", "it")
     assert result.exit_code == 3, (result.output, result.exception)
     assert result.stderr.count("\n") == 1 and "write access" in result.stderr
+
+
+@pytest.mark.parametrize("ref", ["A-¹", "A-①", "a-١", "A-𝟏", "A-0", "A-999999999999", "M-1", " A -1", ""])
+@pytest.mark.parametrize("command", [["action", "show"], ["action", "start"], ["export", "minutes"], ["request", "accept"]])
+def test_odd_refs_are_unknown_refs_not_tracebacks(workspace, ref, command):
+    extra = ["--owner", "zhang-wei"] if command[0] == "request" else []
+    result = run(workspace, *command, ref, *extra)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr.count("\n") == 1 and "no " in result.stderr
