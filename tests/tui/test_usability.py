@@ -12,7 +12,7 @@ from icm_tui.tui.dialogs import ConfirmDialog
 from icm_tui.tui.dialogs.capture import Captured, CaptureDialog
 from icm_tui.tui.screens.runner import RunnerScreen
 
-from runner_helpers import NOW, Clock, make_app, make_workspace, settle
+from runner_helpers import NOW, Clock, make_app, make_workspace, settle, text_of
 
 
 def burst(app, text: str) -> None:
@@ -82,3 +82,25 @@ async def test_ending_counts_only_items_never_visited_as_not_reached(tmp_path):
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmDialog)
         assert "3 item(s) not reached yet" in app.screen.question
+
+
+async def test_at_80x24_the_action_just_captured_is_in_sight(tmp_path):
+    """Under a decision and an earlier action, the newest action is scrolled into the small outcomes box."""
+    workspace = make_workspace(tmp_path)
+    app = make_app(workspace, MemoryStore(), Clock(), agenda="weekly-coordination")
+    async with app.run_test(size=(80, 24)) as pilot:
+        runner = await start_meeting(app, pilot)
+        runner.go_to(2)
+        await settle(app, pilot)
+        await pilot.press("d", *"Keep a buffer of laptops", "enter")
+        await settle(app, pilot)
+        for title in ("Order laptops", "Second action [/] here"):
+            await pilot.press("c")
+            await settle(app, pilot)
+            await pilot.press(*title, "enter", *"tom-becker", "ctrl+s")
+            await settle(app, pilot)
+        await pilot.pause()
+        outcomes = app.screen.query_one("#item-outcomes")
+        assert not text_of(app, "#item-decisions").rstrip(" ").endswith("\n\n")
+        assert outcomes.max_scroll_y > 0  # it does not all fit: the test means something
+        assert outcomes.scroll_y == outcomes.max_scroll_y

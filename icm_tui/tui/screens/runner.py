@@ -280,7 +280,8 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
                 agenda.focus()
         self.refresh_bindings()
 
-    def _show_outcomes(self) -> None:
+    def _show_outcomes(self, reveal: str = "") -> None:
+        """Show the item's decisions and actions; `reveal` ("decisions" or "actions") scrolls its last line into view."""
         meeting = self.meeting
         if meeting is None:
             return
@@ -294,6 +295,7 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
                 decisions.append("\n")
         else:
             decisions.append("No decision yet (d records one). ", style="dim")
+        decisions.rstrip()
         self.query_one("#item-decisions", Static).update(decisions)
         actions = Text()
         if item.actions:
@@ -314,7 +316,19 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
                 )
         else:
             actions.append("No action yet (c captures one).", style="dim")
+        actions.rstrip()
         self.query_one("#item-actions", Static).update(actions)
+        if reveal:
+            # At 80x24 the outcomes show a few lines: keep what was just recorded in sight.
+            self.call_after_refresh(self._reveal, reveal)
+
+    def _reveal(self, part: str) -> None:
+        outcomes = self.query_one("#item-outcomes", VerticalScroll)
+        if part == "actions":
+            outcomes.scroll_end(animate=False, immediate=True)
+            return
+        bottom = self.query_one("#item-decisions", Static).virtual_region.bottom
+        outcomes.scroll_to(y=max(bottom - outcomes.scrollable_content_region.height, 0), animate=False, immediate=True)
 
     def _saved(self, meeting: Meeting) -> None:
         """A write came back: keep the saved meeting (the screen already shows what was typed)."""
@@ -331,7 +345,7 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
 
             def fetched(result: tuple[Meeting, dict[str, ActionItem]]) -> None:
                 self.actions.update(result[1])
-                self._show_outcomes()
+                self._show_outcomes(reveal="actions")
 
             self.icm.submit(lambda: gather_meeting(self.icm, self.ref), fetched)
 
@@ -478,7 +492,7 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
 
     def _decided(self, meeting: Meeting) -> None:
         self._saved(meeting)
-        self._show_outcomes()
+        self._show_outcomes(reveal="decisions")
 
     def action_capture(self) -> None:
         """Capture an action item under this item."""
@@ -513,7 +527,7 @@ it. Arrows pick a cell, **1**-**5** rates it, **Enter** or **m** rates with a co
                 items[index] = replace(items[index], actions=(*items[index].actions, action.ref))
                 self.meeting = replace(meeting, items=tuple(items))
             self.icm.mark_seen()
-            self._show_outcomes()
+            self._show_outcomes(reveal="actions")
             self.notify(f"{action.ref} saved: {action.title}", timeout=3, markup=False)
 
         self.icm.submit(run, done)
