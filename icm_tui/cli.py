@@ -271,7 +271,32 @@ def actions(context: Context, fmt: str, **filters) -> None:
 
     services = context.services()
     items = services.list_actions(build_filter(**filters))
+    if not items:
+        _check_filter_names(context.org, filters)
     print_actions(items, fmt, services.today(), context.org)
+
+
+def _check_filter_names(org, filters: dict) -> None:
+    """Nothing matched: an owner or department org.yaml does not know is a typo, said so with a suggestion.
+
+    Only checked when the list is empty, so people and departments since removed from org.yaml
+    still find their old items.
+    """
+    import difflib
+
+    from icm_tui.errors import BadInput
+
+    if not org.present:
+        return
+    checks = [("owner", "person", org.person, [p.id for p in org.people])]
+    departments = [d.id for d in org.departments]
+    checks += [(name, "department", org.department, departments) for name in ("supplier", "requester")]
+    for option, noun, known, choices in checks:
+        value = (filters.get(option) or "").strip()
+        if value and known(value) is None:
+            close = difflib.get_close_matches(value, choices, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else "; the ids are in agendas/org.yaml"
+            raise BadInput(f"--{option} {value!r}: org.yaml has no such {noun}{hint}")
 
 
 @main.group()

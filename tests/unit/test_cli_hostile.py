@@ -191,3 +191,18 @@ def test_odd_refs_are_unknown_refs_not_tracebacks(workspace, ref, command):
     result = run(workspace, *command, ref, *extra)
     assert result.exit_code == 2, (result.output, result.exception)
     assert result.stderr.count("\n") == 1 and "no " in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "hint"),
+    [("--owner", "zhang-we", "zhang-wei"), ("--supplier", "itt", "'it'"), ("--requester", "sale", "sales"), ("--owner", "nobody", "org.yaml")],
+)
+def test_a_typo_in_an_actions_filter_is_said_not_an_empty_list(workspace, option, value, hint):
+    result = run(workspace, "actions", option, value, "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1 and hint in result.stderr
+
+
+def test_a_known_filter_with_nothing_to_show_is_still_an_empty_list(workspace):
+    result = run(workspace, "actions", "--owner", "li-lei", "--format", "json")
+    assert result.exit_code == 0 and result.stdout.strip() == "[]"
