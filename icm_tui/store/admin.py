@@ -160,10 +160,12 @@ def restore(data_dir: Path, name: str | None = None) -> list[str]:
     backups = Backups(data_dir)
     chosen: Generation | None = None
     if name is not None:
-        chosen = backups.find(name)
+        if not name.strip():  # "" is a prefix of every name: it must not roll the store back
+            raise BadInput("give the name of a backup (see `icm db check`), or no name to repair bad files only")
+        chosen = backups.find(name.strip())
         if chosen is None:
             known = ", ".join(g.name for g in backups.generations()) or "none"
-            raise BadInput(f"no backup called {name!r} in {backups.folder} (there are: {known})")
+            raise BadInput(f"no single backup called {name!r} in {backups.folder} (there are: {known})")
     lock = _lock(data_dir)
     try:
         return _restore_locked(data_dir, backups, chosen)

@@ -206,3 +206,15 @@ def test_a_typo_in_an_actions_filter_is_said_not_an_empty_list(workspace, option
 def test_a_known_filter_with_nothing_to_show_is_still_an_empty_list(workspace):
     result = run(workspace, "actions", "--owner", "li-lei", "--format", "json")
     assert result.exit_code == 0 and result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_db_restore_with_an_empty_backup_name_rolls_nothing_back(workspace, name):
+    from test_cli_actions import snapshot
+
+    before = snapshot(workspace)
+    result = run(workspace, "db", "restore", name)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "name of a backup" in result.stderr
+    assert snapshot(workspace) == before
+    assert not (workspace / "data" / "corrupt").exists()
