@@ -6,6 +6,7 @@ from datetime import date
 
 from textual import events
 from textual.widgets import DataTable
+from textual.widgets._footer import FooterKey
 
 from icm_tui.store import MemoryStore
 from icm_tui.tui.dialogs import ConfirmDialog
@@ -104,3 +105,21 @@ async def test_at_80x24_the_action_just_captured_is_in_sight(tmp_path):
         assert not text_of(app, "#item-decisions").rstrip(" ").endswith("\n\n")
         assert outcomes.max_scroll_y > 0  # it does not all fit: the test means something
         assert outcomes.scroll_y == outcomes.max_scroll_y
+
+
+async def test_every_screen_shows_the_palette_key_once_and_help_fits_at_80_columns(tmp_path):
+    """Actions, requests and reports drew a second "^p Commands" over their own keys at 80 columns."""
+    workspace = make_workspace(tmp_path)
+    app = make_app(workspace, MemoryStore(), Clock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for key in ("a", "r", "R"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            palette_keys = [k for k in app.screen.query(FooterKey) if k.key == "ctrl+p"]
+            assert len(palette_keys) == 1, app.screen
+            if key != "a":  # the actions screen has more keys than 80 columns; its ? is in the palette
+                help_key = next(k for k in app.screen.query(FooterKey) if k.key == "question_mark")
+                assert help_key.region.right <= 80, app.screen
+            await pilot.press("escape")
+            await settle(app, pilot)

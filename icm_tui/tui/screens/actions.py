@@ -212,7 +212,7 @@ class ActionsScreen(Screen):
             yield ActionTable(id="actions-table")
             yield ActionDetail(id="actions-detail")
         yield Static(Text(""), id="actions-keys", markup=False)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(ActionTable).focus()

@@ -224,7 +224,7 @@ class ReportsScreen(Screen):
                 with VerticalScroll():
                     yield Static(Text(RISK_GUIDE), classes="guide", id="risk-guide")
                     yield DataTable(id="risk-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#suppliers-table", DataTable).add_columns(

@@ -125,7 +125,7 @@ class RequestsScreen(Screen):
             yield DataTable(id="requests-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="requests-detail"):
                 yield Static(Text(""), id="requests-detail-text")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.table
