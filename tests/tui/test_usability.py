@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from textual import events
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label
 from textual.widgets._footer import FooterKey
 
 from icm_tui.store import MemoryStore
-from icm_tui.tui.dialogs import ConfirmDialog
+from icm_tui.tui.dialogs import ConfirmDialog, ScoreDialog
 from icm_tui.tui.dialogs.capture import Captured, CaptureDialog
 from icm_tui.tui.screens.runner import RunnerScreen
 
@@ -123,3 +123,15 @@ async def test_every_screen_shows_the_palette_key_once_and_help_fits_at_80_colum
                 assert help_key.region.right <= 80, app.screen
             await pilot.press("escape")
             await settle(app, pilot)
+
+
+async def test_the_score_dialog_hint_is_not_cut_off(tmp_path):
+    """The hint ended "Esc to cance" in a 70-column dialog: it wraps now."""
+    app = make_app(make_workspace(tmp_path), MemoryStore(), Clock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(ScoreDialog("Sales confirms A-2: Approve Q1 sales requisitions"))
+        await settle(app, pilot)
+        hint = app.screen.query_one(".score-hint", Label)
+        assert hint.size.height >= 2
+        assert hint.size.width <= hint.parent.content_size.width

@@ -24,7 +24,7 @@ class PromptDialog(ModalScreen[str | None]):
         border: thick $accent; background: $surface; padding: 1 2;
     }
     PromptDialog .prompt-title { text-style: bold; margin-bottom: 1; }
-    PromptDialog .prompt-hint { color: $text-muted; }
+    PromptDialog .prompt-hint { color: $text-muted; width: 100%; }
     PromptDialog .prompt-error { color: $error; height: auto; }
     """
 

@@ -27,7 +27,7 @@ class ScoreDialog(ModalScreen[tuple[int, str] | None]):
     }
     ScoreDialog .score-title { text-style: bold; margin-bottom: 1; }
     ScoreDialog #score-row { height: 1; margin-bottom: 1; }
-    ScoreDialog .score-hint { color: $text-muted; }
+    ScoreDialog .score-hint { color: $text-muted; width: 100%; }
     """
 
     BINDINGS = [
@@ -36,8 +36,6 @@ class ScoreDialog(ModalScreen[tuple[int, str] | None]):
         Binding("c", "comment", "Comment", id="score.comment"),
         *[Binding(str(n), f"score({n})", f"Score {n}", show=False) for n in range(1, 6)],
     ]
-
-
 
     score: reactive[int] = reactive(0)
     """The chosen score; 0 until one is pressed."""
