@@ -196,8 +196,12 @@ def _run_tui(context: Context, agenda: str | None) -> None:
 @click.argument("agenda")
 @pass_context
 def run(context: Context, agenda: str) -> None:
-    """Open the TUI straight into running AGENDA (a path, or a name in agendas/)."""
-    _run_tui(context, agenda=agenda)
+    """Open the TUI straight into running AGENDA (a path, a name in agendas/, or a series)."""
+    from icm_tui.domain.loader import find_agenda, load_agenda
+
+    path = find_agenda(context.workspace, agenda, context.org)
+    load_agenda(path, context.org)  # an unknown or invalid agenda is exit 2 here, before the TUI starts
+    _run_tui(context, agenda=str(path))
 
 
 @main.command()

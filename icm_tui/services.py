@@ -34,7 +34,6 @@ from icm_tui.domain.models import (
     RequestEvent,
     RequestStatus,
     ReviewOutcome,
-    Status,
     new_uid,
 )
 from icm_tui.domain.org import Org

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence as Seq
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from icm_tui.domain.agenda import Agenda, AgendaItem, Cadence, ItemKind
 from icm_tui.domain.org import Department, Org, Person, Service, Thresholds
@@ -24,6 +25,9 @@ from icm_tui.domain.yamlsafe import (
     sexagesimal,
 )
 from icm_tui.errors import BadInput
+
+if TYPE_CHECKING:
+    from icm_tui.workspace import Workspace
 
 SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*\Z")
 """What an id looks like: `zhang-wei`, `it`, `weekly-coordination`."""
@@ -509,6 +513,28 @@ def load_org(path: str | os.PathLike[str], *, display: str | None = None) -> Org
     if chk.problems or org is None:
         _raise(chk, "not a valid org.yaml")
     return org
+
+
+def find_agenda(workspace: Workspace, name: str, org: Org) -> Path:
+    """The file `name` means: a path, a file name in agendas/, or a series; BadInput otherwise."""
+    given = Path(name).expanduser()
+    if given.is_file():
+        return given
+    folder = workspace.agendas_dir
+    for candidate in (folder / name, folder / f"{name}.yaml", folder / f"{name}.yml"):
+        if candidate.is_file():
+            return candidate
+    paths = workspace.agenda_paths()
+    for path in paths:
+        try:
+            if load_agenda(path, org).series == name:
+                return path
+        except (BadInput, OSError):
+            continue
+    known = ", ".join(p.stem for p in paths) or f"none in {folder}"
+    hint = difflib.get_close_matches(name, [p.stem for p in paths], n=1)
+    suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+    raise BadInput(f"no agenda {name!r}{suggestion} (agendas: {known})")
 
 
 def load_agenda(path: str | os.PathLike[str], org: Org, *, display: str | None = None) -> Agenda:

@@ -118,3 +118,17 @@ def test_org_yaml_store_line_picks_the_shared_register(workspace):
     org.write_text(text.replace("organization:", "store: data2\norganization:", 1), encoding="utf-8")
     result = CliRunner().invoke(main, ["--workspace", str(workspace), "validate"])
     assert result.exit_code == 2 and "store must be a postgresql:// URL" in result.stderr
+
+
+@pytest.mark.parametrize("name, message", [("nope", "no agenda 'nope'"), ("weekly-coordinatoin", "did you mean 'weekly-coordination'")])
+def test_run_an_unknown_agenda_is_bad_input_before_the_tui(workspace, name, message):
+    result = CliRunner().invoke(main, ["--workspace", str(workspace), "run", name])
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_run_an_invalid_agenda_prints_located_problems(workspace):
+    bad = workspace / "agendas" / "broken.yaml"
+    bad.write_text("version: 1\nseries: broken\ntitle: Broken\nitems:\n  - title: A\n    timebox: 10:30\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--workspace", str(workspace), "run", "broken"])
+    assert result.exit_code == 2
+    assert ":6:14: unquoted 10:30" in result.stderr

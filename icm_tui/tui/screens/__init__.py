@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from icm_tui.domain.agenda import Agenda
-from icm_tui.errors import BadInput
 
 if TYPE_CHECKING:
     from icm_tui.domain.models import Meeting
@@ -56,20 +55,9 @@ def load_agenda_files(app: IcmApp) -> list[AgendaFile]:
 
 def find_agenda(app: IcmApp, name: str) -> Path:
     """The file `name` means: a path, a file name in agendas/, or a series; BadInput otherwise."""
-    given = Path(name).expanduser()
-    if given.is_file():
-        return given
-    folder = app.workspace.agendas_dir
-    for candidate in (folder / name, folder / f"{name}.yaml", folder / f"{name}.yml"):
-        if candidate.is_file():
-            return candidate
-    paths = app.workspace.agenda_paths()
-    for path in paths:
-        loaded = load_agenda_file(app, path).agenda
-        if loaded is not None and loaded.series == name:
-            return path
-    known = ", ".join(p.stem for p in paths) or f"none in {folder}"
-    raise BadInput(f"no agenda {name!r} (agendas: {known})")
+    from icm_tui.domain.loader import find_agenda as find
+
+    return find(app.workspace, name, app.org)
 
 
 def open_agenda(app: IcmApp, agenda: str) -> None:

@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Header, Label, OptionList, Static, TextArea
 
 from icm_tui.domain.dates import relative
-from icm_tui.domain.models import ActionItem, Meeting, MeetingItem, MeetingState
+from icm_tui.domain.models import ActionItem, Meeting, MeetingState
 from icm_tui.tui.messages import StoreChanged
 from icm_tui.tui.widgets.agenda_list import KIND_MARK, AgendaList, ItemState, item_state
 from icm_tui.tui.widgets.clock import MeetingClock
