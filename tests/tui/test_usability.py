@@ -135,3 +135,28 @@ async def test_the_score_dialog_hint_is_not_cut_off(tmp_path):
         hint = app.screen.query_one(".score-hint", Label)
         assert hint.size.height >= 2
         assert hint.size.width <= hint.parent.content_size.width
+
+
+async def test_triage_detail_says_what_became_of_the_request(tmp_path):
+    """At 80 columns the Outcome column is off-screen; the detail under the inbox says it."""
+    workspace = make_workspace(tmp_path)
+    store = MemoryStore()
+    clock = Clock()
+    app = make_app(workspace, store, clock, agenda="weekly-coordination")
+    app.services.add_request("VPN for new hires", requester="sales", supplier="it")
+    app.services.add_request("[bold]Faster invoices", requester="procurement", supplier="finance")
+    async with app.run_test(size=(80, 24)) as pilot:
+        runner = await start_meeting(app, pilot)
+        runner.go_to(1)
+        await settle(app, pilot)
+        assert "a accepts it" in text_of(app, "#triage-detail")
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert "Accepted as A-1" in text_of(app, "#triage-detail")
+        await pilot.press("down", "x")
+        await settle(app, pilot)
+        await pilot.press(*"Not [b]ours[/b]", "enter")
+        await settle(app, pilot)
+        assert "Declined: Not [b]ours[/b]" in text_of(app, "#triage-detail")

@@ -28,6 +28,21 @@ def triage_list(app: IcmApp, meeting: Meeting) -> list[Request]:
     ]
 
 
+def outcome_line(request: Request) -> Text:
+    """What became of a request, with the keys for a new one."""
+    if request.status is RequestStatus.NEW:
+        return Text("New: a accepts it into an action item, x declines it.", style="italic")
+    if request.status is RequestStatus.ACCEPTED:
+        return Text(f"Accepted as {request.action}.", style="bold green")
+    line = Text(request.status.value.capitalize(), style="bold")
+    if request.status is RequestStatus.MERGED and request.action:
+        line.append(f" into {request.action}")
+    if request.reason:
+        line.append(": ")
+        line.append(request.reason, style="")
+    return line
+
+
 class TriagePanel(Vertical, can_focus=False):
     """The inbox of new requests, one row each."""
 
@@ -114,12 +129,12 @@ class TriagePanel(Vertical, can_focus=False):
             (f"{org.department_name(request.requester)} asks {org.department_name(request.supplier)}"
              f"{' · service ' + request.service if request.service else ''} · {request.created:%Y-%m-%d}", "dim"),
         )
+        # The outcome column is off-screen at 80 columns: say what happened here too.
+        text.append("\n")
+        text.append_text(outcome_line(request))
         if request.details:
             text.append("\n")
             text.append(request.details)
-        if request.reason:
-            text.append("\nReason: ", style="bold")
-            text.append(request.reason)
         self.query_one("#triage-detail", Static).update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
