@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import getpass
 import os
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -42,6 +43,11 @@ from icm_tui.errors import BadInput, LifecycleError
 from icm_tui.store.base import Kind, Store
 
 replace = msgspec.structs.replace
+
+MAX_TITLE = 300
+"""Characters in a title; details belong in notes."""
+MIN_YEAR, MAX_YEAR = 1970, 2999
+"""Due dates outside these years are typos (0202-12-04, 20266-01-01)."""
 
 
 def local_now() -> datetime:
@@ -83,11 +89,27 @@ class Services:
 
     def due_date(self, value: date | str | None) -> date | None:
         """A due date from a date or a typed form (`fri`, `+3d`); None stays None."""
-        if value is None or isinstance(value, date):
-            return value
-        if not value.strip():
+        if value is None:
             return None
-        return parse_date(value, self.today())
+        if not isinstance(value, date):
+            if not value.strip():
+                return None
+            value = parse_date(value, self.today())
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise BadInput(f"{value.isoformat()} is not a plausible due date (years {MIN_YEAR}-{MAX_YEAR}); check the year")
+        return value
+
+    @staticmethod
+    def check_title(text: str, what: str = "an action item") -> str:
+        """One line of text, spaces folded, no control characters, at most MAX_TITLE characters."""
+        title = " ".join(text.split())
+        if not title:
+            raise BadInput(f"{what} needs a title")
+        if any(unicodedata.category(ch) == "Cc" for ch in title):
+            raise BadInput(f"the title of {what} has control characters; type it as plain text")
+        if len(title) > MAX_TITLE:
+            raise BadInput(f"the title of {what} has {len(title)} characters; keep it under {MAX_TITLE} and put details in a note")
+        return title
 
     def check_person(self, person: str, what: str = "owner") -> str:
         """A person id known to org.yaml (any non-empty name when there is no org.yaml)."""
@@ -192,9 +214,7 @@ class Services:
         note: str = "",
     ) -> ActionItem:
         """Record a new commitment; supplier defaults to the owner's department, due to the service target."""
-        title = " ".join(title.split())
-        if not title:
-            raise BadInput("an action item needs a title")
+        title = self.check_title(title)
         owner = self.check_person(owner)
         service = self.check_service(service)
         svc = self.org.service(service) if service else None
@@ -320,9 +340,7 @@ class Services:
         meeting: str = "",
     ) -> ActionItem:
         """Change title, owner (reassign), due date, priority or departments, each change in the history."""
-        new_title = " ".join(title.split()) if title is not None else None
-        if new_title is not None and not new_title:
-            raise BadInput("the title cannot be empty")
+        new_title = self.check_title(title) if title is not None else None
         new_owner = self.check_person(owner) if owner is not None else None
         new_due = self.due_date(due) if due is not None else None
         new_priority = _priority(priority) if priority is not None else None
@@ -552,13 +570,13 @@ class Services:
 
     def add_request(self, title: str, *, requester: str, supplier: str, service: str = "", details: str = "") -> Request:
         """A department asks another for something between meetings."""
-        title = " ".join(title.split())
-        if not title:
-            raise BadInput("a request needs a title")
+        title = self.check_title(title, "a request")
         requester = self.check_department(requester, "requesting")
         supplier = self.check_department(supplier, "supplier")
         if not requester or not supplier:
             raise BadInput("a request needs --from and --to departments")
+        if requester == supplier:
+            raise BadInput(f"{requester} cannot raise a request to itself; --to names the department asked to serve")
         service = self.check_service(service)
         now = self.now()
         event = RequestEvent(at=now, kind="created", by=self.actor)

@@ -234,3 +234,22 @@ def msgspec_replace(struct, **changes):
     import msgspec
 
     return msgspec.structs.replace(struct, **changes)
+
+
+@pytest.mark.parametrize(
+    "title, message",
+    [("x" * 301, "keep it under 300"), ("bell\x07here", "control characters"), ("   ", "needs a title")],
+)
+def test_titles_are_one_plain_line(services, title, message):
+    with pytest.raises(BadInput, match=message):
+        services.add_action(title, owner="zhang-wei")
+    with pytest.raises(BadInput, match=message):
+        services.add_request(title, requester="sales", supplier="it")
+    assert services.store.actions() == [] and services.store.requests() == []
+
+
+def test_implausible_due_years_and_self_requests(services):
+    with pytest.raises(BadInput, match="plausible"):
+        services.add_action("Typo", owner="zhang-wei", due="0202-12-04")
+    with pytest.raises(BadInput, match="itself"):
+        services.add_request("Loop", requester="it", supplier="it")
