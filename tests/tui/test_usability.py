@@ -12,6 +12,7 @@ from icm_tui.store import MemoryStore
 from icm_tui.tui.dialogs import ConfirmDialog, ScoreDialog
 from icm_tui.tui.dialogs.capture import Captured, CaptureDialog
 from icm_tui.tui.screens.runner import RunnerScreen
+from icm_tui.tui.screens.summary import SummaryScreen
 
 from runner_helpers import NOW, Clock, make_app, make_workspace, settle, text_of
 
@@ -160,3 +161,20 @@ async def test_triage_detail_says_what_became_of_the_request(tmp_path):
         await pilot.press(*"Not [b]ours[/b]", "enter")
         await settle(app, pilot)
         assert "Declined: Not [b]ours[/b]" in text_of(app, "#triage-detail")
+
+
+async def test_summary_says_none_instead_of_drawing_empty_tables(tmp_path):
+    """A meeting with no actions, reviews or pulse showed three empty boxes."""
+    workspace = make_workspace(tmp_path)
+    app = make_app(workspace, MemoryStore(), Clock(), agenda="weekly-coordination")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_meeting(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot, rounds=5)
+        assert isinstance(app.screen, SummaryScreen)
+        shown = text_of(app, "#summary-content")
+        for heading in ("New action items (0)", "Reviewed (0)", "Pulse (0)"):
+            assert f"{heading}\n  none recorded" in shown
+        assert "┏" not in shown.split("New action items (0)")[1]

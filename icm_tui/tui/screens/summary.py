@@ -40,6 +40,11 @@ def gather_record(app: IcmApp, ref: str) -> MeetingRecord:
     return MeetingRecord(meeting, actions, pulses)
 
 
+def none_recorded(heading: str) -> Text:
+    """A section with nothing in it: its heading and "none recorded", not an empty table."""
+    return Text.assemble((f"{heading}\n", "italic"), ("  none recorded\n", "dim"))
+
+
 def summary_tables(record: MeetingRecord, app: IcmApp) -> list[Table | Text]:
     """The summary as Rich renderables; every user text literal."""
     meeting, org = record.meeting, app.org
@@ -90,7 +95,7 @@ def summary_tables(record: MeetingRecord, app: IcmApp) -> list[Table | Text]:
             action.ref, Text(action.title), Text(org.person_name(action.owner)),
             Text(org.department_name(action.requester) or "—"), str(action.due or "—"), action.priority.value,
         )
-    parts.append(actions)
+    parts.append(actions if record.actions else none_recorded("New action items (0)"))
 
     reviewed = Table(title=f"Reviewed ({len(meeting.reviewed)})", title_justify="left", expand=True)
     for column in ("Ref", "From", "To", "Score", "Note"):
@@ -100,7 +105,7 @@ def summary_tables(record: MeetingRecord, app: IcmApp) -> list[Table | Text]:
             outcome.ref, outcome.old, outcome.new, str(outcome.score or ""),
             Text(outcome.note + (" (carried)" if outcome.carried else "")),
         )
-    parts.append(reviewed)
+    parts.append(reviewed if meeting.reviewed else none_recorded("Reviewed (0)"))
 
     pulse = Table(title=f"Pulse ({len(record.pulses)})", title_justify="left", expand=True)
     for column in ("From", "About", "Score", "Comment"):
@@ -110,7 +115,7 @@ def summary_tables(record: MeetingRecord, app: IcmApp) -> list[Table | Text]:
             Text(org.department_name(given.rater)), Text(org.department_name(given.about)),
             "★" * given.score, Text(given.comment),
         )
-    parts.append(pulse)
+    parts.append(pulse if record.pulses else none_recorded("Pulse (0)"))
     return parts
 
 
