@@ -87,6 +87,13 @@ class Store(ABC):
         """Re-read what other processes changed; True when something did."""
         return False
 
+    pushes_changes = False
+    """True when `wait_for_change` is told of other processes' writes (no polling needed)."""
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until another process changed the data (True) or `timeout` passes (False)."""
+        return False
+
     def notices(self) -> list[str]:
         """What the user should be told since the last call (a shared store saving offline, say)."""
         return []

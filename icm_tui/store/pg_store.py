@@ -166,6 +166,8 @@ class CopyLine:
 class PgStore(Store):
     """Action items, meetings, requests and pulses in a PostgreSQL database (see the module doc)."""
 
+    pushes_changes = True
+
     def __init__(
         self,
         url: str,

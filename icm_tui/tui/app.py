@@ -161,8 +161,23 @@ class IcmApp(App[None]):
         if self._poll:
             self.submit(self.store.version, self._remember_version)
             self.set_interval(POLL_SECONDS, self._check_store)
+            if self.store.pushes_changes:
+                self.run_worker(self._listen, thread=True, group="listen", exclusive=True, exit_on_error=False)
         if self.start_agenda:
             self.call_after_refresh(self.open_agenda, self.start_agenda)
+
+    def _listen(self) -> None:
+        """A shared store announces other processes' writes: check at once, not at the next poll."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            try:
+                changed = self.store.wait_for_change(POLL_SECONDS)
+            except Exception:  # the poll reports store trouble; this is only a shortcut
+                return
+            if changed and not worker.is_cancelled:
+                self._call_soon(self._check_store)
 
     def _remember_version(self, version: Any) -> None:
         self._seen_version = version
