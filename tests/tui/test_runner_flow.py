@@ -23,19 +23,24 @@ from runner_helpers import Clock, make_app, make_workspace, seed_older_items, se
 SERIES = "monthly-service-review"
 
 
-def open_store(kind: str, root):
-    """A MemoryStore, or the real TinyDB store in `root`/data."""
+def open_store(kind: str, root, request=None):
+    """A MemoryStore, the real TinyDB store in `root`/data, or a fresh PostgreSQL schema."""
     if kind == "memory":
         return MemoryStore()
+    if kind == "postgresql":
+        pytest.importorskip("psycopg")
+        from icm_tui.store.pg_store import PgStore
+
+        return PgStore(request.getfixturevalue("pg_server").new_schema(), spool_dir=root / "data")
     from icm_tui.store.tinydb_store import TinyDBStore
 
     return TinyDBStore(root / "data")
 
 
-@pytest.mark.parametrize("backend", ["memory", "tinydb"])
-async def test_whole_meeting_from_the_sample_agenda(tmp_path, backend):
+@pytest.mark.parametrize("backend", ["memory", "tinydb", "postgresql"])
+async def test_whole_meeting_from_the_sample_agenda(tmp_path, backend, request):
     workspace = make_workspace(tmp_path)
-    store = open_store(backend, tmp_path)
+    store = open_store(backend, tmp_path, request)
     seed_older_items(store, workspace, SERIES)
     clock = Clock()
     app = make_app(workspace, store, clock)

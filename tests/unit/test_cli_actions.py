@@ -18,9 +18,15 @@ from icm_tui.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def workspace(tmp_path) -> Path:
+@pytest.fixture(params=["tinydb", "postgresql"])
+def workspace(request, tmp_path, monkeypatch) -> Path:
+    """The sample workspace, its register in data/ or in a fresh PostgreSQL schema (ICM_STORE)."""
     shutil.copytree(ROOT / "agendas", tmp_path / "agendas")
+    if request.param == "postgresql":
+        pytest.importorskip("psycopg")
+        monkeypatch.setenv("ICM_STORE", request.getfixturevalue("pg_server").new_schema())
+    else:
+        monkeypatch.delenv("ICM_STORE", raising=False)
     return tmp_path
 
 
@@ -31,7 +37,17 @@ def icm(workspace: Path, *args: str, code: int = 0) -> str:
 
 
 def snapshot(workspace: Path) -> dict[str, str]:
-    """Content hashes of every store file (backups aside): what 'store unchanged' means."""
+    """Content hashes of every store file (backups aside), or of every record on PostgreSQL."""
+    import os
+
+    if os.environ.get("ICM_STORE"):
+        import msgspec
+
+        from icm_tui.store import open_store
+        from icm_tui.store.base import Kind
+
+        with open_store(workspace / "data", url=os.environ["ICM_STORE"]) as store:
+            return {kind.value: hashlib.sha256(msgspec.json.encode(store.all(kind))).hexdigest() for kind in Kind}
     data = workspace / "data"
     return {
         str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -107,7 +123,8 @@ def test_requests_and_meetings(workspace):
     assert json.loads(icm(workspace, "meetings", "--format", "json")) == []
 
 
-def test_org_yaml_store_line_picks_the_shared_register(workspace):
+def test_org_yaml_store_line_picks_the_shared_register(workspace, monkeypatch):
+    monkeypatch.delenv("ICM_STORE", raising=False)  # the org.yaml line is what is tested here
     org = workspace / "agendas" / "org.yaml"
     text = org.read_text(encoding="utf-8")
     org.write_text(text.replace("organization:", "store: postgresql://icm@127.0.0.1:1/nowhere\norganization:", 1), encoding="utf-8")
