@@ -178,3 +178,22 @@ async def test_summary_says_none_instead_of_drawing_empty_tables(tmp_path):
         for heading in ("New action items (0)", "Reviewed (0)", "Pulse (0)"):
             assert f"{heading}\n  none recorded" in shown
         assert "┏" not in shown.split("New action items (0)")[1]
+
+
+async def test_home_counts_read_as_english(tmp_path):
+    """"1 meetings, 1 new requests" after the first meeting."""
+    workspace = make_workspace(tmp_path)
+    store = MemoryStore()
+    app = make_app(workspace, store, Clock())
+    app.services.add_request("VPN for new hires", requester="sales", supplier="it")
+    app.services.add_action("Order laptops", owner="tom-becker")
+    org = app.org
+    from icm_tui.domain.loader import load_agenda
+
+    agenda = load_agenda(workspace.agendas_dir / "weekly-coordination.yaml", org)
+    app.services.end_meeting(app.services.start_meeting(agenda, absent=()).ref)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        banner = text_of(app, "#home-banner")
+        assert "1 meeting, 1 action item, 1 new request." in banner
+        assert "1 new request\n" in text_of(app, "#home-counts") + "\n"

@@ -190,6 +190,11 @@ def write_sample_agenda(app: IcmApp) -> Path:
     return path
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 meeting`, `2 meetings`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 class HomeScreen(Screen):
     """Meeting series, counts of open items, recent meetings, and the next step."""
 
@@ -333,7 +338,8 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
             banner.add_class("-empty")
         else:
             text = Text.assemble(
-                f"{data.meetings} meetings, {data.actions} action items, {data.new_requests} new requests.  ",
+                f"{plural(data.meetings, 'meeting')}, {plural(data.actions, 'action item')}, "
+                f"{plural(data.new_requests, 'new request')}.  ",
                 ("n", "bold"), " runs a meeting, ", ("a", "bold"), " lists the action items.",
             )
         banner.update(text)
@@ -386,7 +392,7 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
                 (f"{c['overdue']:>6}", "bold red" if c["overdue"] else "bold"), " overdue\n",
                 (f"{c['awaiting']:>6}", "bold yellow" if c["awaiting"] else "bold"), " awaiting confirmation\n",
                 (f"{c['escalated']:>6}", "bold magenta" if c["escalated"] else "bold"), " escalated\n",
-                (f"{data.new_requests:>6}", "bold"), " new requests",
+                (f"{data.new_requests:>6}", "bold"), " new request" if data.new_requests == 1 else " new requests",
             )
         )
 
