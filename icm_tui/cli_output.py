@@ -15,8 +15,7 @@ from datetime import date
 
 import msgspec
 
-from icm_tui.domain.dates import relative
-from icm_tui.domain.lifecycle import awaiting_confirmation, is_escalated, is_overdue
+from icm_tui.domain.lifecycle import awaiting_confirmation, due_label, is_escalated, is_overdue
 from icm_tui.domain.models import ActionItem
 from icm_tui.domain.org import Org
 
@@ -102,7 +101,7 @@ def print_actions(items: Sequence[ActionItem], fmt: str, today: date, org: Org, 
         rows = [
             (
                 item.ref, item.status.value.replace("_", " "), action_flags(item, today, org),
-                relative(item.due, today), item.owner, f"{item.supplier or '-'} -> {item.requester or '-'}",
+                due_label(item, today), item.owner, f"{item.supplier or '-'} -> {item.requester or '-'}",
                 str(item.carry), item.title,
             )
             for item in items

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
+from icm_tui.domain.dates import relative
 from icm_tui.domain.models import ActionItem, Status
 from icm_tui.domain.org import Thresholds
 
@@ -90,6 +91,13 @@ def is_escalated(item: ActionItem, today: date, thresholds: Thresholds) -> bool:
         item.carry >= thresholds.escalate_after_carries
         or days_overdue(item, today) > thresholds.escalate_after_overdue_days
     )
+
+
+def due_label(item: ActionItem, today: date) -> str:
+    """The due date for humans: relative while owed (`in 3d`, `5d overdue`), the date once finished."""
+    if item.status in FINISHED and item.due is not None:
+        return item.due.isoformat()
+    return relative(item.due, today)
 
 
 def awaiting_confirmation(item: ActionItem) -> bool:

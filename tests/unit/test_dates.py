@@ -48,3 +48,17 @@ def test_relative():
     assert [relative(d, MONDAY) for d in (None, MONDAY, date(2026, 12, 1), date(2026, 12, 3), date(2026, 11, 25))] == [
         "no due", "today", "tomorrow", "in 3d", "5d overdue",
     ]
+
+
+def test_due_label_relative_while_owed_date_once_finished():
+    from datetime import datetime, timezone
+
+    from icm_tui.domain.lifecycle import due_label
+    from icm_tui.domain.models import ActionItem, Status
+
+    stamp = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    item = ActionItem(uid="u", ref="A-1", title="t", owner="o", due=date(2026, 11, 25), created=stamp, updated=stamp)
+    assert due_label(item, MONDAY) == "5d overdue"
+    import msgspec
+
+    assert due_label(msgspec.structs.replace(item, status=Status.CLOSED), MONDAY) == "2026-11-25"

@@ -12,8 +12,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from icm_tui.domain.dates import DATE_FORMS, parse_date, relative
-from icm_tui.domain.lifecycle import Verb, is_escalated, is_overdue
+from icm_tui.domain.dates import DATE_FORMS, parse_date
+from icm_tui.domain.lifecycle import Verb, due_label, is_escalated, is_overdue
 from icm_tui.domain.models import ActionItem, Meeting, ReviewOutcome, Status
 from icm_tui.errors import BadInput
 from icm_tui.tui.widgets.meeting import MeetingUpdated, fit
@@ -111,7 +111,7 @@ class ReviewPanel(Vertical, can_focus=False):
 
     def _cells(self, item: ActionItem, outcome: ReviewOutcome | None, today: date) -> list[Text]:
         org = self.icm.org
-        due = Text(relative(item.due, today), style="bold red" if is_overdue(item, today) else "")
+        due = Text(due_label(item, today), style="bold red" if is_overdue(item, today) else "")
         flags = "!" if is_escalated(item, today, org.thresholds) else ""
         done = ""
         if outcome is not None:
