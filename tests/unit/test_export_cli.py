@@ -1,4 +1,4 @@
-"""`icm export minutes|actions` and `icm import minutes` on real workspaces (TinyDB store)."""
+"""`icm export minutes|actions` and `icm import minutes` on real workspaces (TinyDB, and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -17,28 +17,68 @@ from icm_tui.export.minutes_yaml import render_minutes
 from icm_tui.store import open_store
 
 
+URLS: dict[Path, str] = {}
+"""Workspace -> the PostgreSQL schema holding its register (absent: its TinyDB data/)."""
+
+
+def env_for(workspace: Path) -> dict[str, str | None]:
+    """The environment that points `icm` at this workspace's register."""
+    return {"ICM_STORE": URLS.get(workspace)}
+
+
 def icm(workspace: Path, *args: str, code: int = 0):
-    result = CliRunner().invoke(main, ["--workspace", str(workspace), *args])
+    result = CliRunner().invoke(main, ["--workspace", str(workspace), *args], env=env_for(workspace))
     assert result.exit_code == code, (args, result.output, result.stderr, result.exception)
     return result
 
 
-@pytest.fixture
-def workspace(tmp_path) -> Path:
-    """A workspace with the weekly and Shanghai meetings in its TinyDB store."""
-    root = samples.copy_agendas(tmp_path / "ws")
-    store = open_store(root / "data")
+def open_register(workspace: Path):
+    """The store of a workspace, wherever its register lives."""
+    return open_store(workspace / "data", url=URLS.get(workspace, ""))
+
+
+def snapshot(workspace: Path) -> dict[str, str]:
+    """'Unchanged' for either backend: file hashes on TinyDB, record hashes on PostgreSQL."""
+    if workspace not in URLS:
+        return samples.snapshot(workspace)
+    import hashlib
+
+    import msgspec
+
+    from icm_tui.store.base import Kind
+
+    with open_register(workspace) as store:
+        return {kind.value: hashlib.sha256(msgspec.json.encode(store.all(kind))).hexdigest() for kind in Kind}
+
+
+def new_workspace(root: Path, request: pytest.FixtureRequest) -> Path:
+    """A copy of the sample agendas, its register in a fresh PostgreSQL schema for the postgresql runs."""
+    workspace = samples.copy_agendas(root)
+    if request.node.callspec.params.get("workspace") == "postgresql":
+        URLS[workspace] = request.getfixturevalue("pg_server").new_schema()
+    return workspace
+
+
+@pytest.fixture(params=["tinydb", "postgresql"])
+def workspace(request, tmp_path, monkeypatch) -> Path:
+    """A workspace with the weekly and Shanghai meetings in its register."""
+    monkeypatch.delenv("ICM_STORE", raising=False)
+    if request.param == "postgresql":
+        pytest.importorskip("psycopg")
+    root = new_workspace(tmp_path / "ws", request)
+    store = open_register(root)
     try:
         s = samples.services(store)
         samples.weekly(s)
         samples.shanghai(s)
     finally:
         store.close()
+    assert (root / "data" / "icm.json").exists() == (request.param == "tinydb"), "the register is where it should be"
     return root
 
 
 def expected(workspace: Path, ref: str, fmt: str = "yaml") -> str:
-    store = open_store(workspace / "data")
+    store = open_register(workspace)
     try:
         return render_minutes(samples.services(store), ref, fmt)
     finally:
@@ -61,23 +101,23 @@ def test_export_minutes_of_an_unknown_meeting_is_one_line(workspace):
     assert "Traceback" not in result.stderr
 
 
-def test_import_into_an_empty_workspace_round_trips_and_is_idempotent(workspace, tmp_path):
+def test_import_into_an_empty_workspace_round_trips_and_is_idempotent(workspace, tmp_path, request):
     minutes = tmp_path / "m1.yaml"
     icm(workspace, "export", "minutes", "M-1", "-o", str(minutes))
-    empty = samples.copy_agendas(tmp_path / "empty")
+    empty = new_workspace(tmp_path / "empty", request)
     result = icm(empty, "import", "minutes", str(minutes))
     assert result.stdout == "M-1: imported 1 meeting, 5 action items, 3 pulses\n"
     assert icm(empty, "export", "minutes", "M-1").stdout.encode() == minutes.read_bytes()
-    before = samples.snapshot(empty)
+    before = snapshot(empty)
     again = icm(empty, "import", "minutes", str(minutes))
     assert again.stdout == "M-1: already imported, nothing changed\n"
-    assert samples.snapshot(empty) == before
+    assert snapshot(empty) == before
     # The imported refs are taken: the next item is A-9, not A-1.
     assert icm(empty, "action", "add", "next one", "--owner", "li-lei").stdout == "A-9\n"
     # And importing into the workspace the minutes came from changes nothing either.
-    before = samples.snapshot(workspace)
+    before = snapshot(workspace)
     assert icm(workspace, "import", "minutes", str(minutes)).stdout == "M-1: already imported, nothing changed\n"
-    assert samples.snapshot(workspace) == before
+    assert snapshot(workspace) == before
 
 
 def test_export_actions_formats_and_filters(workspace, tmp_path):
@@ -118,5 +158,8 @@ def test_export_does_not_import_textual(workspace):
         "assert r.exit_code == 0, r.output; "
         "assert not any(m == 'textual' or m.startswith('textual.') for m in sys.modules), 'textual imported'"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    import os
+
+    env = {k: v for k, v in {**os.environ, **env_for(workspace)}.items() if v is not None}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
