@@ -17,6 +17,7 @@ from textual.widgets import Input, Label
 
 from icm_tui.domain.dates import DATE_FORMS, parse_date
 from icm_tui.domain.models import Priority
+from icm_tui.domain.names import resolve_department, resolve_person
 from icm_tui.domain.org import Org
 from icm_tui.errors import BadInput
 
@@ -32,34 +33,6 @@ class Captured:
     requester: str
     due: date | None
     priority: str
-
-
-def resolve(text: str, choices: list[tuple[str, str]], what: str) -> str:
-    """The id `text` names among (id, name) pairs: exact id or name, else a unique prefix; BadInput otherwise."""
-    word = text.strip().casefold()
-    for ident, name in choices:
-        if word in (ident.casefold(), name.casefold()):
-            return ident
-    hits = [ident for ident, name in choices if ident.casefold().startswith(word) or name.casefold().startswith(word)]
-    if len(hits) == 1:
-        return hits[0]
-    if hits:
-        raise BadInput(f"{text!r} could be {', '.join(hits[:5])}: type more")
-    raise BadInput(f"no {what} {text!r}")
-
-
-def resolve_person(org: Org, text: str) -> str:
-    """A person id from an id, a name or a unique prefix (any text when there is no org.yaml)."""
-    if not org.present:
-        return text.strip()
-    return resolve(text, [(p.id, p.name) for p in org.people], "person")
-
-
-def resolve_department(org: Org, text: str) -> str:
-    """A department id from an id, a name or a unique prefix; empty stays empty."""
-    if not text.strip() or not org.present:
-        return text.strip()
-    return resolve(text, [(d.id, d.name) for d in org.departments], "department")
 
 
 def resolve_priority(text: str) -> str:
@@ -85,8 +58,8 @@ class CaptureDialog(ModalScreen[Captured | None]):
     CaptureDialog .field-label { width: 11; padding: 0 1 0 0; text-align: right; }
     CaptureDialog Input { width: 1fr; height: 1; border: none; padding: 0 1; background: $boost; }
     CaptureDialog Input:focus { border: none; background: $accent 25%; }
-    CaptureDialog .capture-hint { color: $text-muted; }
-    CaptureDialog #capture-error { color: $error; height: auto; }
+    CaptureDialog .capture-hint { color: $text-muted; width: 1fr; }
+    CaptureDialog #capture-error { color: $error; width: 1fr; height: auto; }
     """
 
     BINDINGS = [
@@ -223,7 +196,7 @@ class CaptureDialog(ModalScreen[Captured | None]):
         except BadInput as error:
             raise BadInput(f"owner: {error}") from None
         try:
-            requester = resolve_department(self.org, self._value("requester"))
+            requester = resolve_department(self.org, self._value("requester"), required=False)
         except BadInput as error:
             raise BadInput(f"requester: {error}") from None
         due_text = self._value("due").strip()

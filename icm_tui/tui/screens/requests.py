@@ -23,7 +23,8 @@ from icm_tui.domain.lifecycle import ARCHIVED
 from icm_tui.domain.models import ActionItem, Request, RequestStatus
 from icm_tui.errors import BadInput
 from icm_tui.tui.dialogs import PromptDialog
-from icm_tui.tui.dialogs.request import NewRequest, RequestDialog, resolve_person
+from icm_tui.domain.names import resolve_person
+from icm_tui.tui.dialogs.request import NewRequest, RequestDialog
 from icm_tui.tui.messages import StoreChanged
 
 if TYPE_CHECKING:
