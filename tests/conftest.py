@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from backends import ALL, PERSISTENT, Backend
 from icm_tui.store import MemoryStore, Store
 
 
@@ -40,3 +41,22 @@ def store(request: pytest.FixtureRequest, tmp_path) -> Store:
         backend = TinyDBStore(tmp_path / "data", shard_size=4)
     yield backend
     backend.close()
+
+
+def _backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    monkeypatch.delenv("ICM_STORE", raising=False)
+    if request.param == "postgresql":
+        return Backend("postgresql", request.getfixturevalue("pg_server").new_schema())
+    return Backend(request.param)
+
+
+@pytest.fixture(params=ALL)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    """Each backend in turn: `backend.open(root)` gives the register of the workspace at `root`."""
+    return _backend(request, monkeypatch)
+
+
+@pytest.fixture(params=PERSISTENT)
+def register(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Backend:
+    """Each backend that persists (TinyDB, PostgreSQL), for tests that run `icm` with `env=register.env()`."""
+    return _backend(request, monkeypatch)
