@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import shutil
@@ -14,46 +13,30 @@ import yaml
 from click.testing import CliRunner
 
 from icm_tui.cli import main
+from storetools import Site
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["tinydb", "postgresql"])
-def workspace(request, tmp_path, monkeypatch) -> Path:
-    """The sample workspace, its register in data/ or in a fresh PostgreSQL schema (ICM_STORE)."""
+@pytest.fixture
+def workspace(register, tmp_path) -> Site:
+    """The sample workspace, its register in data/ (TinyDB) or in a fresh PostgreSQL schema."""
     shutil.copytree(ROOT / "agendas", tmp_path / "agendas")
-    if request.param == "postgresql":
-        pytest.importorskip("psycopg")
-        monkeypatch.setenv("ICM_STORE", request.getfixturevalue("pg_server").new_schema())
-    else:
-        monkeypatch.delenv("ICM_STORE", raising=False)
+    return Site(tmp_path, register)
+
+
+@pytest.fixture
+def agendas(tmp_path, monkeypatch) -> Path:
+    """The sample workspace with no register chosen: for tests of agendas and org.yaml, which run once."""
+    monkeypatch.delenv("ICM_STORE", raising=False)
+    shutil.copytree(ROOT / "agendas", tmp_path / "agendas")
     return tmp_path
 
 
-def icm(workspace: Path, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(main, ["--workspace", str(workspace), *args], catch_exceptions=False)
+def icm(workspace: Site, *args: str, code: int = 0) -> str:
+    result = workspace.icm(*args, catch_exceptions=False)
     assert result.exit_code == code, (args, result.output, result.stderr)
     return result.stdout
-
-
-def snapshot(workspace: Path) -> dict[str, str]:
-    """Content hashes of every store file (backups aside), or of every record on PostgreSQL."""
-    import os
-
-    if os.environ.get("ICM_STORE"):
-        import msgspec
-
-        from icm_tui.store import open_store
-        from icm_tui.store.base import Kind
-
-        with open_store(workspace / "data", url=os.environ["ICM_STORE"]) as store:
-            return {kind.value: hashlib.sha256(msgspec.json.encode(store.all(kind))).hexdigest() for kind in Kind}
-    data = workspace / "data"
-    return {
-        str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(data.rglob("*"))
-        if p.is_file() and "backups" not in p.parts and not p.name.endswith(".lock")
-    }
 
 
 def test_add_prints_ref_alone_and_actions_filters(workspace):
@@ -105,13 +88,13 @@ def test_lifecycle_through_the_cli(workspace):
 )
 def test_bad_input_exits_2_with_one_line_and_store_unchanged(workspace, args):
     icm(workspace, "action", "add", "Existing", "--owner", "zhang-wei")
-    before = snapshot(workspace)
-    result = CliRunner().invoke(main, ["--workspace", str(workspace), *args])
+    before = workspace.state()
+    result = workspace.icm(*args)
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     assert result.stdout == ""
-    assert snapshot(workspace) == before
+    assert workspace.state() == before
 
 
 def test_requests_and_meetings(workspace):
@@ -123,8 +106,8 @@ def test_requests_and_meetings(workspace):
     assert json.loads(icm(workspace, "meetings", "--format", "json")) == []
 
 
-def test_org_yaml_store_line_picks_the_shared_register(workspace, monkeypatch):
-    monkeypatch.delenv("ICM_STORE", raising=False)  # the org.yaml line is what is tested here
+def test_org_yaml_store_line_picks_the_shared_register(agendas):
+    workspace = agendas
     org = workspace / "agendas" / "org.yaml"
     text = org.read_text(encoding="utf-8")
     org.write_text(text.replace("organization:", "store: postgresql://icm@127.0.0.1:1/nowhere\norganization:", 1), encoding="utf-8")
@@ -138,14 +121,14 @@ def test_org_yaml_store_line_picks_the_shared_register(workspace, monkeypatch):
 
 
 @pytest.mark.parametrize("name, message", [("nope", "no agenda 'nope'"), ("weekly-coordinatoin", "did you mean 'weekly-coordination'")])
-def test_run_an_unknown_agenda_is_bad_input_before_the_tui(workspace, name, message):
-    result = CliRunner().invoke(main, ["--workspace", str(workspace), "run", name])
+def test_run_an_unknown_agenda_is_bad_input_before_the_tui(agendas, name, message):
+    result = CliRunner().invoke(main, ["--workspace", str(agendas), "run", name])
     assert result.exit_code == 2 and message in result.stderr
 
 
-def test_run_an_invalid_agenda_prints_located_problems(workspace):
-    bad = workspace / "agendas" / "broken.yaml"
+def test_run_an_invalid_agenda_prints_located_problems(agendas):
+    bad = agendas / "agendas" / "broken.yaml"
     bad.write_text("version: 1\nseries: broken\ntitle: Broken\nitems:\n  - title: A\n    timebox: 10:30\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["--workspace", str(workspace), "run", "broken"])
+    result = CliRunner().invoke(main, ["--workspace", str(agendas), "run", "broken"])
     assert result.exit_code == 2
     assert ":6:14: unquoted 10:30" in result.stderr

@@ -219,11 +219,11 @@ def test_a_known_filter_with_nothing_to_show_is_still_an_empty_list(workspace):
 
 @pytest.mark.parametrize("name", ["", "  "])
 def test_db_restore_with_an_empty_backup_name_rolls_nothing_back(workspace, name):
-    from test_cli_actions import snapshot
+    from storetools import snapshot
 
-    before = snapshot(workspace)
+    before = snapshot(workspace / "data")
     result = run(workspace, "db", "restore", name)
     assert result.exit_code == 2, result.output
     assert result.stderr.count("\n") == 1 and "name of a backup" in result.stderr
-    assert snapshot(workspace) == before
+    assert snapshot(workspace / "data") == before
     assert not (workspace / "data" / "corrupt").exists()

@@ -5,84 +5,36 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import icalendar
 import pytest
-from click.testing import CliRunner
 
 import exportsamples as samples
-from icm_tui.cli import main
 from icm_tui.export.minutes_yaml import render_minutes
-from icm_tui.store import open_store
+from storetools import Site, make_backend
 
 
-URLS: dict[Path, str] = {}
-"""Workspace -> the PostgreSQL schema holding its register (absent: its TinyDB data/)."""
+@pytest.fixture
+def workspace(register, tmp_path) -> Site:
+    """A workspace with the weekly and Shanghai meetings in its register."""
+    site = Site(samples.copy_agendas(tmp_path / "ws"), register)
+    with site.open() as store:
+        s = samples.services(store)
+        samples.weekly(s)
+        samples.shanghai(s)
+    assert (site.root / "data" / "icm.json").exists() == (register.name == "tinydb"), "the register is where it should be"
+    return site
 
 
-def env_for(workspace: Path) -> dict[str, str | None]:
-    """The environment that points `icm` at this workspace's register."""
-    return {"ICM_STORE": URLS.get(workspace)}
-
-
-def icm(workspace: Path, *args: str, code: int = 0):
-    result = CliRunner().invoke(main, ["--workspace", str(workspace), *args], env=env_for(workspace))
+def icm(workspace: Site, *args: str, code: int = 0):
+    result = workspace.icm(*args)
     assert result.exit_code == code, (args, result.output, result.stderr, result.exception)
     return result
 
 
-def open_register(workspace: Path):
-    """The store of a workspace, wherever its register lives."""
-    return open_store(workspace / "data", url=URLS.get(workspace, ""))
-
-
-def snapshot(workspace: Path) -> dict[str, str]:
-    """'Unchanged' for either backend: file hashes on TinyDB, record hashes on PostgreSQL."""
-    if workspace not in URLS:
-        return samples.snapshot(workspace)
-    import hashlib
-
-    import msgspec
-
-    from icm_tui.store.base import Kind
-
-    with open_register(workspace) as store:
-        return {kind.value: hashlib.sha256(msgspec.json.encode(store.all(kind))).hexdigest() for kind in Kind}
-
-
-def new_workspace(root: Path, request: pytest.FixtureRequest) -> Path:
-    """A copy of the sample agendas, its register in a fresh PostgreSQL schema for the postgresql runs."""
-    workspace = samples.copy_agendas(root)
-    if request.node.callspec.params.get("workspace") == "postgresql":
-        URLS[workspace] = request.getfixturevalue("pg_server").new_schema()
-    return workspace
-
-
-@pytest.fixture(params=["tinydb", "postgresql"])
-def workspace(request, tmp_path, monkeypatch) -> Path:
-    """A workspace with the weekly and Shanghai meetings in its register."""
-    monkeypatch.delenv("ICM_STORE", raising=False)
-    if request.param == "postgresql":
-        pytest.importorskip("psycopg")
-    root = new_workspace(tmp_path / "ws", request)
-    store = open_register(root)
-    try:
-        s = samples.services(store)
-        samples.weekly(s)
-        samples.shanghai(s)
-    finally:
-        store.close()
-    assert (root / "data" / "icm.json").exists() == (request.param == "tinydb"), "the register is where it should be"
-    return root
-
-
-def expected(workspace: Path, ref: str, fmt: str = "yaml") -> str:
-    store = open_register(workspace)
-    try:
+def expected(workspace: Site, ref: str, fmt: str = "yaml") -> str:
+    with workspace.open() as store:
         return render_minutes(samples.services(store), ref, fmt)
-    finally:
-        store.close()
 
 
 def test_export_minutes_to_stdout_and_to_a_file(workspace, tmp_path):
@@ -104,20 +56,20 @@ def test_export_minutes_of_an_unknown_meeting_is_one_line(workspace):
 def test_import_into_an_empty_workspace_round_trips_and_is_idempotent(workspace, tmp_path, request):
     minutes = tmp_path / "m1.yaml"
     icm(workspace, "export", "minutes", "M-1", "-o", str(minutes))
-    empty = new_workspace(tmp_path / "empty", request)
+    empty = Site(samples.copy_agendas(tmp_path / "empty"), make_backend(workspace.backend.name, request))
     result = icm(empty, "import", "minutes", str(minutes))
     assert result.stdout == "M-1: imported 1 meeting, 5 action items, 3 pulses\n"
     assert icm(empty, "export", "minutes", "M-1").stdout.encode() == minutes.read_bytes()
-    before = snapshot(empty)
+    before = empty.state()
     again = icm(empty, "import", "minutes", str(minutes))
     assert again.stdout == "M-1: already imported, nothing changed\n"
-    assert snapshot(empty) == before
+    assert empty.state() == before
     # The imported refs are taken: the next item is A-9, not A-1.
     assert icm(empty, "action", "add", "next one", "--owner", "li-lei").stdout == "A-9\n"
     # And importing into the workspace the minutes came from changes nothing either.
-    before = snapshot(workspace)
+    before = workspace.state()
     assert icm(workspace, "import", "minutes", str(minutes)).stdout == "M-1: already imported, nothing changed\n"
-    assert snapshot(workspace) == before
+    assert workspace.state() == before
 
 
 def test_export_actions_formats_and_filters(workspace, tmp_path):
@@ -152,14 +104,11 @@ def test_export_does_not_import_textual(workspace):
 
     code = (
         "import sys; from click.testing import CliRunner; from icm_tui.cli import main; "
-        f"r = CliRunner().invoke(main, ['--workspace', {str(workspace)!r}, 'export', 'actions', '--format', 'ics']); "
+        f"r = CliRunner().invoke(main, ['--workspace', {str(workspace.root)!r}, 'export', 'actions', '--format', 'ics']); "
         "assert r.exit_code == 0, r.output; "
-        f"r = CliRunner().invoke(main, ['--workspace', {str(workspace)!r}, 'export', 'minutes', 'M-1', '--format', 'md']); "
+        f"r = CliRunner().invoke(main, ['--workspace', {str(workspace.root)!r}, 'export', 'minutes', 'M-1', '--format', 'md']); "
         "assert r.exit_code == 0, r.output; "
         "assert not any(m == 'textual' or m.startswith('textual.') for m in sys.modules), 'textual imported'"
     )
-    import os
-
-    env = {k: v for k, v in {**os.environ, **env_for(workspace)}.items() if v is not None}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=workspace.env())
     assert result.returncode == 0, result.stderr
