@@ -7,14 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import exportsamples as samples
-from icm_tui.cli import main
+from backends import PERSISTENT
 from icm_tui.domain.loader import LoadError
 from icm_tui.export.minutes_import import load_minutes
 from icm_tui.export.minutes_yaml import render_minutes
-from icm_tui.store import open_store
+from storetools import Site, make_backend
 
 LOCATED = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): \S")
 SUITE = Path(__file__).parents[2].parent / "shared" / "yaml-suite" / "cases"
@@ -27,30 +26,30 @@ def good_minutes() -> str:
     return render_minutes(s, samples.weekly(s))
 
 
-@pytest.fixture
-def workspace(tmp_path) -> Path:
-    """A workspace whose store already holds a meeting and some items of its own (M-1, A-1..A-3)."""
-    samples.copy_agendas(tmp_path)
-    store = open_store(tmp_path / "data")
-    try:
+@pytest.fixture(scope="module", params=PERSISTENT)
+def workspace(request, tmp_path_factory) -> Site:
+    """A workspace whose register already holds a meeting and some items of its own (M-1, A-1..A-3).
+
+    Built once per backend: every test that uses it is a refusal that checks the register is unchanged.
+    """
+    site = Site(samples.copy_agendas(tmp_path_factory.mktemp("ws")), make_backend(request.param, request))
+    with site.open() as store:
         s = samples.services(store)
         samples.shanghai(s)
         s.add_action("one", owner="li-lei")
         s.add_action("two", owner="li-lei")
-    finally:
-        store.close()
-    return tmp_path
+    return site
 
 
-def run_import(workspace: Path, path: Path, code: int):
-    result = CliRunner().invoke(main, ["--workspace", str(workspace), "import", "minutes", str(path)])
+def run_import(workspace: Site, path: Path, code: int):
+    result = workspace.icm("import", "minutes", str(path))
     assert result.exit_code == code, (result.output, result.stderr, result.exception)
     return result
 
 
-def assert_refused(workspace: Path, path: Path, *expected: str) -> list[str]:
-    """Import exits 2, prints only one-line problems (no traceback), and the store is unchanged."""
-    before = samples.snapshot(workspace)
+def assert_refused(workspace: Site, path: Path, *expected: str) -> list[str]:
+    """Import exits 2, prints only one-line problems (no traceback), and the register is unchanged."""
+    before = workspace.state()
     result = run_import(workspace, path, 2)
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -59,7 +58,7 @@ def assert_refused(workspace: Path, path: Path, *expected: str) -> list[str]:
         assert LOCATED.match(line) or line.startswith(f"{path}: ") or line.startswith("icm: "), line
     for text in expected:
         assert any(text in line for line in lines), (text, lines)
-    assert samples.snapshot(workspace) == before
+    assert workspace.state() == before
     return lines
 
 
@@ -176,17 +175,17 @@ def test_a_ref_clash_with_the_workspace_is_refused(workspace, tmp_path, good_min
     assert_refused(workspace, path, "M-1 is already a different record in this store")
 
 
-def test_a_bom_from_a_windows_editor_is_fine(tmp_path, good_minutes):
-    samples.copy_agendas(tmp_path)
+def test_a_bom_from_a_windows_editor_is_fine(register, tmp_path, good_minutes):
+    empty = Site(samples.copy_agendas(tmp_path / "ws"), register)
     path = tmp_path / "bom.yaml"
     path.write_bytes(b"\xef\xbb\xbf" + good_minutes.replace("\n", "\r\n").encode("utf-8"))
-    result = run_import(tmp_path, path, 0)
+    result = run_import(empty, path, 0)
     assert result.stdout == "M-1: imported 1 meeting, 5 action items, 3 pulses\n"
 
 
-def test_org_without_the_department_says_so(tmp_path, good_minutes):
-    samples.copy_agendas(tmp_path)
-    org = tmp_path / "agendas" / "org.yaml"
+def test_org_without_the_department_says_so(register, tmp_path, good_minutes):
+    empty = Site(samples.copy_agendas(tmp_path / "ws"), register)
+    org = empty.root / "agendas" / "org.yaml"
     org.write_text(org.read_text(encoding="utf-8").replace("  - {id: procurement, name: Procurement, lead: liu-yang}\n", "")
                    .replace("  - {id: liu-yang, name: Liu Yang, department: procurement}\n", "")
                    .replace("  - {id: james-wilson, name: James Wilson, department: procurement}\n", "")
@@ -194,10 +193,10 @@ def test_org_without_the_department_says_so(tmp_path, good_minutes):
                    .replace("consumers: [procurement]", "consumers: [it]"), encoding="utf-8")
     path = tmp_path / "m.yaml"
     path.write_text(good_minutes, encoding="utf-8")
-    result = CliRunner().invoke(main, ["--workspace", str(tmp_path), "import", "minutes", str(path)])
-    assert result.exit_code == 2, result.output
+    result = run_import(empty, path, 2)
     assert "org.yaml has no department 'procurement' (requester); add it to agendas/org.yaml or fix the minutes" in result.stderr
-    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").rglob("actions/*"))
+    with empty.open() as store:
+        assert store.actions() == [] and store.meetings() == [] and store.pulses() == []
 
 
 @pytest.mark.skipif(not SUITE.is_dir(), reason="the YAML suite is not available")
