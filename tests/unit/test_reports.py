@@ -29,9 +29,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import msgspec
 import pytest
-from click.testing import CliRunner
 
-from icm_tui.cli import Context, main
+from backends import ALL
+from icm_tui.cli import Context
 from icm_tui.cli_report import md_text, sparkline, width
 from icm_tui.domain.agenda import Agenda, AgendaItem, ItemKind
 from icm_tui.domain.models import ActionItem, Status
@@ -39,7 +39,8 @@ from icm_tui.domain.org import Department, Org, Person, Service
 from icm_tui.domain.reports import Report, build_report, parse_since, periods, report_from_store, strain
 from icm_tui.errors import BadInput
 from icm_tui.services import Services
-from icm_tui.store import MemoryStore
+from icm_tui.store import Store
+from storetools import Site, make_backend
 
 TZ = timezone(timedelta(hours=8))
 TODAY = date(2026, 11, 30)
@@ -89,10 +90,10 @@ class Clock:
         return self.now
 
 
-def build_world() -> tuple[Services, dict[str, str]]:
-    """The register described in the module docstring; returns the services and the refs by name."""
+def build_world(store: Store) -> tuple[Services, dict[str, str]]:
+    """The register described in the module docstring, in `store`; returns the services and the refs by name."""
     clock = Clock()
-    svc = Services(MemoryStore(), ORG, clock=clock, actor="test")
+    svc = Services(store, ORG, clock=clock, actor="test")
     ref: dict[str, str] = {}
 
     clock.at(8, 1)
@@ -193,9 +194,17 @@ def build_world() -> tuple[Services, dict[str, str]]:
     return svc, ref
 
 
+@pytest.fixture(scope="module", params=ALL)
+def site(request, tmp_path_factory) -> Site:
+    """Where the world is kept: memory, TinyDB, PostgreSQL (built once per module and backend: the tests only read)."""
+    return Site(tmp_path_factory.mktemp(request.param), make_backend(request.param, request))
+
+
 @pytest.fixture(scope="module")
-def world() -> tuple[Services, dict[str, str]]:
-    return build_world()
+def world(site) -> tuple[Services, dict[str, str]]:
+    store = site.open()
+    yield build_world(store)
+    store.close()
 
 
 @pytest.fixture(scope="module")
@@ -332,8 +341,8 @@ def test_at_risk(rep, world):
     assert projector.reasons == ("due in 2d; IT delivers 67% on time (below 70%)",)
 
 
-def test_at_risk_needs_a_low_rate():
-    svc, ref = build_world()
+def test_at_risk_needs_a_low_rate(world):
+    svc, ref = world
     report = build_report(
         actions=svc.store.actions(), requests=[], pulses=[], meetings=[], org=ORG, today=TODAY, since=SINCE,
         on_time_floor=0.6,
@@ -414,15 +423,15 @@ def test_markdown_escapes_user_text():
 
 
 @pytest.fixture
-def cli(world, tmp_path, monkeypatch):
-    """Run `icm ...` on the hand-made world (the store and org injected into the CLI context)."""
+def cli(site, world, monkeypatch):
+    """Run `icm report ...` on the hand-made world: the CLI opens the register itself, only the org is injected."""
     svc, _ = world
-    monkeypatch.setattr(Context, "store", property(lambda self: svc.store))
     monkeypatch.setattr(Context, "org", property(lambda self: ORG))
-    runner = CliRunner()
+    if not site.backend.persistent:  # a MemoryStore lives in this process only
+        monkeypatch.setattr(Context, "store", property(lambda self: svc.store))
 
     def run(*args: str):
-        return runner.invoke(main, ["--workspace", str(tmp_path), "report", "--today", "2026-11-30", *args])
+        return site.icm("report", "--today", "2026-11-30", *args)
 
     return run
 
