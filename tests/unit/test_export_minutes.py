@@ -14,27 +14,53 @@ from icm_tui.domain.models import EventKind, MeetingState
 from icm_tui.errors import UnknownRef
 from icm_tui.export.minutes_import import IMPORT_NOTE, import_minutes, load_minutes
 from icm_tui.export.minutes_yaml import minutes_filename, render_minutes, write_minutes
-from icm_tui.store import MemoryStore
+from backends import ALL
+from storetools import Site, make_backend
 
 BUILDERS = {"weekly": samples.weekly, "shanghai": samples.shanghai, "running": samples.running}
 
 
+@pytest.fixture(scope="module", params=ALL)
+def site(request, tmp_path_factory) -> Site:
+    """The backend of this round: memory, TinyDB, PostgreSQL."""
+    return Site(tmp_path_factory.mktemp(request.param), make_backend(request.param, request))
+
+
+@pytest.fixture(scope="module")
+def world(site):
+    """One register holding all three sample meetings; their refs by name.
+
+    Built once per backend: the tests only read it (those that import into it check nothing was written).
+    """
+    store = site.open()
+    s = samples.services(store)
+    yield s, {name: build(s) for name, build in BUILDERS.items()}
+    store.close()
+
+
 @pytest.fixture
-def world():
-    """One store holding all three sample meetings; their refs by name."""
-    s = samples.services()
-    refs = {name: build(s) for name, build in BUILDERS.items()}
-    return s, refs
+def fresh(site, request, tmp_path):
+    """New empty registers of the world's backend, as Services: `fresh(actor=...)`."""
+    stores = []
+
+    def make(actor: str = "tester"):
+        store = Site(tmp_path / f"fresh{len(stores)}", make_backend(site.backend.name, request)).open()
+        stores.append(store)
+        return samples.services(store, actor=actor)
+
+    yield make
+    for store in stores:
+        store.close()
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
-def test_export_import_export_gives_the_same_bytes(world, tmp_path, name):
+def test_export_import_export_gives_the_same_bytes(world, fresh, tmp_path, name):
     s, refs = world
     first = render_minutes(s, refs[name])
     path = tmp_path / "minutes.yaml"
     path.write_text(first, encoding="utf-8")
 
-    empty = samples.services(MemoryStore(), actor="someone-else")
+    empty = fresh(actor="someone-else")
     summary = import_minutes(empty, path)
     assert summary.changed and summary.meeting == refs[name]
     assert render_minutes(empty, refs[name]) == first
@@ -97,17 +123,19 @@ def test_a_differing_record_is_reported_and_not_overwritten(world, tmp_path):
     text = render_minutes(s, refs["weekly"]).replace("title: Keep 5 configured laptops in stock", "title: Edited")
     path = tmp_path / "m.yaml"
     path.write_text(text, encoding="utf-8")
+    version = s.store.version()
     summary = import_minutes(s, path)
     assert summary.differing == ["A-4"]
     assert "A-4: the store's version differs" in str(summary)
     assert s.action("A-4").title == "Keep 5 configured laptops in stock"
+    assert s.store.version() == version
 
 
-def test_a_ref_taken_by_another_record_is_refused_and_nothing_is_written(world, tmp_path):
+def test_a_ref_taken_by_another_record_is_refused_and_nothing_is_written(world, fresh, tmp_path):
     s, refs = world
     path = tmp_path / "m.yaml"
     path.write_text(render_minutes(s, refs["weekly"]), encoding="utf-8")
-    other = samples.services(MemoryStore())
+    other = fresh()
     for _ in range(5):
         other.add_action("their own item", owner="li-lei")
     version = other.store.version()
@@ -119,11 +147,11 @@ def test_a_ref_taken_by_another_record_is_refused_and_nothing_is_written(world, 
     assert other.store.version() == version
 
 
-def test_imported_records_keep_refs_and_get_a_minimal_history(world, tmp_path):
+def test_imported_records_keep_refs_and_get_a_minimal_history(world, fresh, tmp_path):
     s, refs = world
     path = tmp_path / "m.yaml"
     path.write_text(render_minutes(s, refs["weekly"]), encoding="utf-8")
-    empty = samples.services(MemoryStore(), actor="importer")
+    empty = fresh(actor="importer")
     import_minutes(empty, path)
     meeting = empty.store.meeting("M-1")
     original = s.store.meeting("M-1")
@@ -143,13 +171,13 @@ def test_imported_records_keep_refs_and_get_a_minimal_history(world, tmp_path):
     assert empty.store.meeting("M-1") == meeting
 
 
-def test_a_running_meeting_round_trips_as_running(world, tmp_path):
+def test_a_running_meeting_round_trips_as_running(world, fresh, tmp_path):
     s, refs = world
     text = render_minutes(s, refs["running"])
     assert "ended: null\n" in text and "attendees: [it, hr, wang-fang]" in text
     path = tmp_path / "m.yaml"
     path.write_text(text, encoding="utf-8")
-    empty = samples.services(MemoryStore())
+    empty = fresh()
     import_minutes(empty, path)
     assert empty.store.meeting(refs["running"]).state is MeetingState.RUNNING
 
