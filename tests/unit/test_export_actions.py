@@ -16,20 +16,26 @@ import pytest
 import yaml
 
 import exportsamples as samples
+from backends import ALL
 from icm_tui.domain.query import ActionFilter
 from icm_tui.domain.models import Status
 from icm_tui.export.actions import COLUMNS, export_actions, render_actions
 from icm_tui.export.ics import LINE_OCTETS, escape_text, fold
 from icm_tui.export.taskwarrior import task_uuid
 from icm_tui.store import Kind
+from storetools import Site, make_backend
 
 TRICKY = "Semi;colon, comma \\ back\nslash 销售部 🎉 " + "长" * 40
 
 
-@pytest.fixture
-def s():
-    """Services holding the sample meetings and one item with every character an exporter must escape."""
-    services = samples.services()
+@pytest.fixture(scope="module", params=ALL)
+def s(request, tmp_path_factory):
+    """Services holding the sample meetings and one item with every character an exporter must escape.
+
+    One register per backend (memory, TinyDB, PostgreSQL), built once: the tests only read it.
+    """
+    store = Site(tmp_path_factory.mktemp(request.param), make_backend(request.param, request)).open()
+    services = samples.services(store)
     samples.weekly(services)
     samples.shanghai(services)
     tricky = services.add_action("tricky", owner="chen-jing", requester="sh-it", due="2026-12-24")
@@ -37,7 +43,8 @@ def s():
     services.store.put_many(Kind.ACTIONS, [msgspec.structs.replace(tricky, title=TRICKY)])
     services.add_action("=HYPERLINK(\"http://x\")", owner="li-lei", requester="it")
     services.drop("A-11", "not ours")
-    return services
+    yield services
+    store.close()
 
 
 # --- CSV --------------------------------------------------------------------------------------------
