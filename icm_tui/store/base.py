@@ -7,16 +7,29 @@ Writes are read-modify-write operations run under the backend's lock: `update` h
 current record (re-read if another process changed it) to a function that returns the new
 record or raises (for instance a LifecycleError), so a rule is always checked against fresh
 data and no update is lost.
+
+Refused attempts. When `change` refuses, nothing is written, with one exception: a lost race.
+If another writer changed the record while this update waited for the lock (or since the caller
+last saw it, when it passes `seen=`), and `change` would have accepted the record as it was
+before, the refusal is not this user's mistake but the other writer's win. Then the backend
+keeps an `Attempt` (who, when, what they tried, why it was refused, who got in first) beside
+the record, never in it, and the error says so; `attempts()` lists them, `icm action show`
+interleaves them with the history. A refusal that `change` would have met on the record as
+seen too (a forbidden transition typed by one user alone) writes nothing anywhere.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import msgspec
 
 from icm_tui.domain.models import ActionItem, ActionSummary, Meeting, Pulse, Request
+from icm_tui.errors import BadInput, IcmError, StoreError
 
 
 class Kind(StrEnum):
@@ -49,6 +62,85 @@ def ref_number(ref: str) -> int:
     return int(number) if number.isascii() and number.isdigit() else 0
 
 
+class Attempt(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A change refused because another writer changed the record first (a lost race), kept beside it."""
+
+    at: datetime
+    """When it was refused."""
+    kind: str
+    """The collection (`actions`, ...)."""
+    ref: str
+    uid: str
+    """The record's uid: a ref names another record after a restore from elsewhere."""
+    by: str = ""
+    """Who tried: the `by` of the events the change would have added, else the login."""
+    reason: str
+    """Why it was refused: the rule's message on the record it found."""
+    first: str = ""
+    """Who got in first and what they did, e.g. `wang-fang (confirmed done -> closed)`."""
+    events: tuple[dict[str, Any], ...] = ()
+    """The history entries the change would have added, as stored (an Event's fields for action items)."""
+
+
+def _event_words(event: Any) -> str:
+    """`confirmed done -> closed` for a history event of any kind."""
+    moved = " -> ".join(p for p in (getattr(event, "old", ""), getattr(event, "new", "")) if p)
+    return " ".join(p for p in (str(getattr(event, "kind", "")), moved) if p)
+
+
+def lost_race(kind: Kind, change: Callable[[Any], Any], seen: Any, current: Any, error: Exception) -> Attempt | None:
+    """The Attempt to keep when `change`, refused on `current`, would have been accepted on `seen`.
+
+    None when the refusal is the caller's own: nothing changed since `seen`, or `change` refuses
+    `seen` too, or the error is not a rule's refusal (a StoreError, a bug).
+    """
+    if seen is None or not isinstance(error, IcmError) or isinstance(error, StoreError):
+        return None
+    if seen.uid != current.uid or seen == current:
+        return None
+    try:
+        wanted = change(seen)
+    except Exception:
+        return None
+    before = tuple(getattr(seen, "history", ()))
+    tried = tuple(getattr(wanted, "history", ()))[len(before):]
+    theirs = tuple(getattr(current, "history", ()))
+    ahead = theirs[len(before):] if theirs[: len(before)] == before else theirs[-1:]
+    firsts = [f"{getattr(e, 'by', '') or 'someone'} ({_event_words(e)})" for e in ahead]
+    return Attempt(
+        at=datetime.now().astimezone(),
+        kind=kind.value,
+        ref=current.ref,
+        uid=current.uid,
+        by=next((e.by for e in tried if getattr(e, "by", "")), "") or _login(),
+        reason=str(error),
+        first=", ".join(firsts) or "another writer",
+        events=tuple(msgspec.to_builtins(e) for e in tried),
+    )
+
+
+def lost_race_error(error: IcmError, attempt: Attempt) -> IcmError:
+    """`error` told as a lost race: who got in first, and that the attempt is kept (same type, one line)."""
+    where = f"in its history (icm action show {attempt.ref})" if attempt.kind == Kind.ACTIONS.value else f"with {attempt.ref}"
+    text = f"{error}; {attempt.first} got there first while yours waited; your attempt is recorded {where}"
+    try:
+        told = type(error)(text)
+    except TypeError:  # an error class with its own constructor
+        told = BadInput(text)
+    told.attempt = attempt  # type: ignore[attr-defined]
+    return told
+
+
+def _login() -> str:
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("ICM_USER") or getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
 class Store(ABC):
     """A register of action items, meetings, requests and pulses."""
 
@@ -65,11 +157,13 @@ class Store(ABC):
         """Allocate the next ref under the lock, store `build(ref)`, return it."""
 
     @abstractmethod
-    def update(self, kind: Kind, key: str, change: Callable[[R], R]) -> R:
+    def update(self, kind: Kind, key: str, change: Callable[[R], R], *, seen: Any = None) -> R:
         """Store `change(current)` in place of the record `key`; return it.
 
-        `change` may raise to refuse; then nothing is written. The returned record must keep
-        the uid and ref.
+        `change` may raise to refuse; then nothing is written, except the Attempt of a lost race
+        (see the module doc): `seen` is the record as the caller's user saw it, by default the
+        record as read just before waiting for another writer's lock. The returned record must
+        keep the uid and ref.
         """
 
     @abstractmethod
@@ -78,6 +172,14 @@ class Store(ABC):
 
         Later allocations never reuse a ref put here. Returns how many records were written.
         """
+
+    @abstractmethod
+    def attempts(self, kind: Kind | None = None, ref: str = "") -> list[Attempt]:
+        """Refused attempts of lost races (oldest first), optionally of one kind and ref (any case)."""
+
+    @abstractmethod
+    def add_attempts(self, attempts: Iterable[Attempt]) -> int:
+        """Keep attempts made elsewhere (copy, restore), skipping ones already kept; how many were new."""
 
     @abstractmethod
     def version(self) -> Hashable:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable, Iterable
+from typing import Any
 
-from icm_tui.errors import UnknownRef
-from icm_tui.store.base import Kind, R, Store, ref_number
+from icm_tui.errors import IcmError, UnknownRef
+from icm_tui.store.base import Attempt, Kind, R, Store, lost_race, lost_race_error, ref_number
 
 
 class MemoryStore(Store):
@@ -17,6 +18,7 @@ class MemoryStore(Store):
         self._last: dict[Kind, int] = {kind: 0 for kind in Kind}
         self._version = itertools.count(1)
         self._current = 0
+        self._attempts: list[Attempt] = []
 
     def _touch(self) -> None:
         self._current = next(self._version)
@@ -42,9 +44,16 @@ class MemoryStore(Store):
         self._touch()
         return record
 
-    def update(self, kind: Kind, key: str, change: Callable[[R], R]) -> R:
-        current = self.get(kind, key)
-        record = change(current)
+    def update(self, kind: Kind, key: str, change: Callable[[R], R], *, seen: Any = None) -> R:
+        current = self.get(kind, key)  # one thread, no lock: only a caller's `seen` can make a race
+        try:
+            record = change(current)
+        except IcmError as error:
+            attempt = lost_race(kind, change, seen, current, error)
+            if attempt is None:
+                raise
+            self._attempts.append(attempt)
+            raise lost_race_error(error, attempt) from error
         assert record.uid == current.uid and record.ref == current.ref
         self._records[kind][record.uid] = record
         self._touch()
@@ -59,6 +68,22 @@ class MemoryStore(Store):
         if count:
             self._touch()
         return count
+
+    def attempts(self, kind: Kind | None = None, ref: str = "") -> list[Attempt]:
+        wanted = ref.strip().upper()
+        return [
+            a for a in self._attempts
+            if (kind is None or a.kind == kind.value) and (not wanted or a.ref.upper() == wanted)
+        ]
+
+    def add_attempts(self, attempts: Iterable[Attempt]) -> int:
+        added = 0
+        for attempt in attempts:
+            if attempt not in self._attempts:
+                self._attempts.append(attempt)
+                added += 1
+        self._attempts.sort(key=lambda a: a.at)
+        return added
 
     def version(self) -> Hashable:
         return self._current

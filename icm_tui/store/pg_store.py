@@ -16,10 +16,14 @@ never deadlock: insert locks its kind's counter row (`icm_counters`: refs withou
 update locks the record (SELECT ... FOR UPDATE, so `change` runs on the row as last committed),
 and every write ends by bumping the single change counter (`icm_state.changes`), stamping the row
 with it (`rev`), logging the op in `icm_ops` and NOTIFYing the new counter. When `change` refuses
-(an IcmError such as LifecycleError) nothing is written, but the attempt is logged in `icm_ops`
-as `refused`: the record's history shows what happened, the op log shows who also tried. Two
-facilitators confirming and reopening the same done item at once: the second waits for the
-first's row lock, then its transition is checked against `closed` and refused.
+(an IcmError such as LifecycleError) nothing is written, unless it lost a race (base.py): an
+update reads the record (no lock) just before it asks for the row lock, and when `change` refuses
+the row it gets but accepts the one read before, another writer got in first. That Attempt is
+kept in `icm_ops` (outcome `refused`, the Attempt's JSON in `attempted`) in the same transaction;
+`attempts()` reads them back. Two facilitators confirming and reopening the same done item at
+once: the second waits for the first's row lock, its reopen is checked against `closed` and
+refused, and its attempt shows in the item's history (`icm action show`). A forbidden transition
+typed alone (nothing changed while it waited) writes nothing, not even to the op log.
 
 Reads. `all()` keeps the decoded records of each kind and fetches only rows whose `rev` is past
 the counter it last saw (one snapshot, so nothing is skipped: the counter row is locked from bump
@@ -77,7 +81,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from icm_tui.domain.models import ActionSummary
 from icm_tui.errors import IcmError, StoreError, UnknownRef
-from icm_tui.store.base import Kind, R, Store, ref_number
+from icm_tui.store.base import Attempt, Kind, R, Store, lost_race, lost_race_error, ref_number
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -90,6 +94,9 @@ _LIST_DECODERS = {kind: msgspec.json.Decoder(list[kind.record_type]) for kind in
 _ENCODER = msgspec.json.Encoder()
 _SPOOL_DECODER = msgspec.json.Decoder(dict[str, Any])
 _SUMMARY_DECODER = msgspec.json.Decoder(list[ActionSummary])
+_ATTEMPT_DECODER = msgspec.json.Decoder(Attempt)
+_ATTEMPT_IDS = uuid.UUID("5b0f6f3e-2f55-4a8e-9c61-6b1f3f0c1a7e")
+"""Namespace of the op_ids of attempts copied in (uuid5 of their JSON): the same attempt is kept once."""
 
 
 def is_pg_url(text: str | os.PathLike[str] | None) -> bool:
@@ -470,27 +477,30 @@ class PgStore(Store):
         self._announce(conn, changes)
         return changes
 
-    def update(self, kind: Kind, key: str, change: Callable[[R], R]) -> R:
+    def update(self, kind: Kind, key: str, change: Callable[[R], R], *, seen: Any = None) -> R:
         with self._lock:
             op_id = str(uuid.uuid4())
             if self._online():
                 try:
                     self._replay()
-                    return self._update_online(kind, key, change, op_id)
+                    return self._update_online(kind, key, change, op_id, seen)
                 except Unreachable as error:
                     if not self.offline:
                         raise
                     self._went_offline(error)
             return self._update_offline(kind, key, change, op_id)
 
-    def _update_online(self, kind: Kind, key: str, change: Callable[[R], R], op_id: str) -> R:
+    def _update_online(self, kind: Kind, key: str, change: Callable[[R], R], op_id: str, seen: Any = None) -> R:
         number = self._parse(kind, key)
         column, value = ("num", number) if number is not None else ("uid", key.strip())
-        query = sql.SQL("SELECT num, doc::text FROM {} WHERE {} = %s FOR UPDATE").format(
-            _table(kind), sql.Identifier(column)
-        )
+        read = sql.SQL("SELECT num, doc::text FROM {} WHERE {} = %s").format(_table(kind), sql.Identifier(column))
+        query = sql.SQL("{} FOR UPDATE").format(read)
         refused: IcmError | None = None
         with self._db() as conn:
+            if seen is None:
+                # The record before waiting for the row lock: what tells a lost race from a plain refusal.
+                before = conn.execute(read, (value,)).fetchone()
+                seen = self._decode(kind, before[1]) if before else None
             with conn.transaction():
                 row = conn.execute(query, (value,)).fetchone()
                 if row is None:
@@ -500,11 +510,11 @@ class PgStore(Store):
                 try:
                     record = change(current)
                 except IcmError as error:
-                    if isinstance(error, StoreError):
+                    attempt = lost_race(kind, change, seen, current, error)
+                    if attempt is None:
                         raise
-                    # The attempt is part of the story (who else tried, and why it was refused).
-                    refused = error
-                    self._log(conn, op_id, kind, current.ref, "update", "refused", str(error))
+                    refused = lost_race_error(error, attempt)
+                    self._log(conn, op_id, kind, current.ref, "update", "refused", attempt.reason, _ENCODER.encode(attempt))
                 else:
                     if record.uid != current.uid or record.ref != current.ref:
                         raise ValueError("update must keep the record's uid and ref")
@@ -700,6 +710,43 @@ class PgStore(Store):
         with self._lock, self._db() as conn:
             rows = conn.execute(query + " ORDER BY at, op_id", params).fetchall()
         return [dict(zip(names, row)) for row in rows]
+
+    def attempts(self, kind: Kind | None = None, ref: str = "") -> list[Attempt]:
+        query = "SELECT attempted::text FROM icm_ops WHERE outcome = 'refused' AND attempted IS NOT NULL"
+        params: list[Any] = []
+        if kind is not None:
+            query += " AND kind = %s"
+            params.append(kind.value)
+        if ref:
+            query += " AND upper(ref) = upper(%s)"
+            params.append(ref.strip())
+        with self._lock, self._db() as conn:
+            rows = conn.execute(query + " ORDER BY at, op_id", params).fetchall()
+        found = []
+        for (text,) in rows:
+            try:
+                found.append(_ATTEMPT_DECODER.decode(text))
+            except msgspec.MsgspecError:
+                continue  # a refusal logged before attempts were kept (message only): see the op log
+        return found
+
+    def add_attempts(self, attempts: Iterable[Attempt]) -> int:
+        rows = []
+        for attempt in attempts:
+            doc = _ENCODER.encode(attempt)
+            op_id = str(uuid.uuid5(_ATTEMPT_IDS, doc.decode()))
+            rows.append((op_id, attempt.at, attempt.by, attempt.kind, attempt.ref, attempt.reason, doc.decode()))
+        if not rows:
+            return 0
+        with self._lock, self._db() as conn, conn.transaction():
+            added = 0
+            for row in rows:
+                added += conn.execute(
+                    "INSERT INTO icm_ops (op_id, at, actor, kind, ref, op, outcome, message, attempted)"
+                    " VALUES (%s, %s, %s, %s, %s, 'update', 'refused', %s, %s::json) ON CONFLICT (op_id) DO NOTHING",
+                    row,
+                ).rowcount
+        return added
 
     # ------------------------------------------------------------ offline: notices and the spool
 

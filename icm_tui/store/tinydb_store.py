@@ -9,6 +9,7 @@ Layout::
     data/requests/, data/pulses/ (meetings 100 refs a file: they are big and rewritten often)
     data/backups/<UTC time>/   rotating generations (see backups.py)
     data/corrupt/              files moved aside by `icm db restore`, never deleted
+    data/attempts.jsonl        refused attempts of lost races (base.py), one fsynced JSON line each
 
 Why shards: at 50,000 action items a single file is ~40 MB; rewriting it for every `icm action
 add` would cost far more than Taskwarrior's append. Here an add rewrites one file of at most
@@ -34,6 +35,13 @@ every shard, so a truncated or garbage-tailed file is refused at once; a file is
 before any of its data is used or rewritten, and a file that does not parse is never written:
 StoreError names it, why, and the newest backup holding a good copy.
 
+Lost races: an update that finds the lock taken reads the record before it waits; if `change`
+then refuses the record it finds under the lock but accepts the one read before, another process
+got in first, and the Attempt is appended to attempts.jsonl under the lock. That file is a side
+log: appended only, never rewritten, outside the shards, their backups and their rollbacks (a
+line cut short by a crash is skipped when read). An update that gets the lock at once reads
+nothing extra: no other process was writing, so any refusal is the caller's own.
+
 Schema: `_meta.schema` is SCHEMA for new stores; an older store is migrated forward at open
 by MIGRATIONS[v] (v -> v+1) under the lock after a backup; a newer one is refused.
 """
@@ -53,11 +61,13 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from icm_tui.domain.models import ActionItem, ActionSummary
-from icm_tui.errors import StoreError, UnknownRef
+from icm_tui.errors import IcmError, StoreError, UnknownRef
 from icm_tui.store.backups import BadFile, Backups, Generation
-from icm_tui.store.base import Kind, R, Store, ref_number
+from icm_tui.store.base import Attempt, Kind, R, Store, lost_race, lost_race_error, ref_number
 from icm_tui.store.locking import LockTimeout, StoreLock
-from icm_tui.store.storage import TEMP_SUFFIX, Sig, atomic_write, clean_temp_files, encode, read_bytes, stat_sig
+from icm_tui.store.storage import (
+    TEMP_SUFFIX, Sig, atomic_write, clean_temp_files, encode, fsync_dir, read_bytes, stat_sig,
+)
 
 if TYPE_CHECKING:
     from tinydb import TinyDB
@@ -70,6 +80,7 @@ SCHEMA = 1
 
 META_FILE = "icm.json"
 LOCK_FILE = "icm.lock"
+ATTEMPTS_FILE = "attempts.jsonl"
 META_TABLE = "_meta"
 LOCK_TIMEOUT = 10.0
 DEFAULT_SHARD_SIZE = {Kind.ACTIONS: 1000, Kind.MEETINGS: 100, Kind.REQUESTS: 1000, Kind.PULSES: 1000}
@@ -434,12 +445,19 @@ class TinyDBStore(Store):
     # Locking.
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold this process's mutex and the store's file lock."""
+    def _locked(self, before_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold this process's mutex and the store's file lock (`before_wait()` runs when another process holds it)."""
         lock = self._file_lock()
         with self._mutex:
             try:
-                lock.acquire()
+                if before_wait is None:
+                    lock.acquire()
+                else:
+                    try:
+                        lock.acquire(timeout=0)
+                    except LockTimeout:
+                        before_wait()
+                        lock.acquire()
             except LockTimeout:
                 raise StoreError(
                     f"the store is locked by another process (waited {self._lock_timeout:g} s for "
@@ -455,9 +473,9 @@ class TinyDBStore(Store):
                 lock.release()
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self, before_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """The frame of every write: the lock, a current schema, a backup when one is due."""
-        with self._locked():
+        with self._locked(before_wait):
             if stat_sig(self.data_dir / META_FILE) != self._meta_sig:
                 meta = self._read_meta()
                 if meta is None:
@@ -686,8 +704,17 @@ class TinyDBStore(Store):
                 self._keep_typed(path, old_sig, new_sig, number, record)
             return record
 
-    def update(self, kind: Kind, key: str, change: Callable[[R], R]) -> R:
-        with self._writing():
+    def update(self, kind: Kind, key: str, change: Callable[[R], R], *, seen: Any = None) -> R:
+        before: list[Any] = [seen]
+
+        def read_before_waiting() -> None:
+            if before[0] is None:
+                try:
+                    before[0] = self.get(kind, key)
+                except IcmError:
+                    pass  # the read under the lock reports it
+
+        with self._writing(read_before_waiting):
             number = self._number(kind, key)
             path = self._shard_path(kind, number // self.shard_size(kind))
             if not path.exists():
@@ -706,7 +733,14 @@ class TinyDBStore(Store):
                     current = msgspec.convert(dict(doc), kind.record_type)
                 except msgspec.MsgspecError as error:
                     raise self.corrupt(self._rel(path), f"{kind.prefix}-{number}: {error}") from None
-                record = change(current)
+                try:
+                    record = change(current)
+                except IcmError as error:
+                    attempt = lost_race(kind, change, before[0], current, error)
+                    if attempt is None:
+                        raise
+                    self._keep_attempts([attempt])
+                    raise lost_race_error(error, attempt) from error
                 if record.uid != current.uid or record.ref != current.ref:
                     raise ValueError("update must keep the record's uid and ref")
                 _replace_docs(table, {number: msgspec.to_builtins(record)})
@@ -783,6 +817,60 @@ class TinyDBStore(Store):
                 docs = {doc.doc_id: change(dict(doc)) for doc in table.all()}
                 _replace_docs(table, docs)
 
+    # Refused attempts of lost races (a side log; see the module doc).
+
+    def attempts(self, kind: Kind | None = None, ref: str = "") -> list[Attempt]:
+        path = self.data_dir / ATTEMPTS_FILE
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as error:
+            raise StoreError(f"cannot read {path}: {error.strerror}") from None
+        wanted = ref.strip().upper()
+        found = []
+        for attempt in read_attempts(data)[0]:
+            if (kind is None or attempt.kind == kind.value) and (not wanted or attempt.ref.upper() == wanted):
+                found.append(attempt)
+        return sorted(found, key=lambda a: a.at)  # appended in time order, except what add_attempts copied in
+
+    def add_attempts(self, attempts: Iterable[Attempt]) -> int:
+        incoming = list(attempts)
+        if not incoming:
+            return 0
+        with self._locked():
+            known = {msgspec.json.encode(a) for a in self.attempts()}
+            fresh = []
+            for attempt in incoming:
+                line = msgspec.json.encode(attempt)
+                if line not in known:
+                    known.add(line)
+                    fresh.append(attempt)
+            self._keep_attempts(fresh)
+        return len(fresh)
+
+    def _keep_attempts(self, attempts: list[Attempt]) -> None:
+        """Append attempts to the side log, durably (lock held)."""
+        if not attempts:
+            return
+        path = self.data_dir / ATTEMPTS_FILE
+        lines = b"".join(msgspec.json.encode(a) + b"\n" for a in attempts)
+        try:
+            created = not path.exists()
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    lines = b"\n" + lines  # a line cut short by a crash stays alone, and is skipped
+                os.write(fd, lines)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if created:
+                fsync_dir(self.data_dir)
+        except OSError as error:
+            raise StoreError(f"cannot record the refused attempt in {path}: {error.strerror}") from None
+
     # Polling.
 
     def version(self) -> Hashable:
@@ -839,6 +927,22 @@ class TinyDBStore(Store):
         """Hold the store's lock (for admin operations such as restore)."""
         with self._locked():
             yield
+
+
+_ATTEMPT_DECODER = msgspec.json.Decoder(Attempt)
+
+
+def read_attempts(data: bytes) -> tuple[list[Attempt], int]:
+    """The attempts of attempts.jsonl bytes, and how many lines did not parse (skipped)."""
+    found, bad = [], 0
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            found.append(_ATTEMPT_DECODER.decode(line))
+        except msgspec.MsgspecError:
+            bad += 1
+    return found, bad
 
 
 def _tinydb(path: Path, **kwargs: Any) -> TinyDB:

@@ -101,13 +101,13 @@ def test_confirm_and_reopen_at_once_end_in_one_outcome_and_both_attempts_are_rec
         holding, release = threading.Event(), threading.Event()
         original = first.update
 
-        def slow_update(kind, key, change):
+        def slow_update(kind, key, change, **options):
             def held(current):
                 holding.set()
                 release.wait(10)
                 return change(current)
 
-            return original(kind, key, held)
+            return original(kind, key, held, **options)
 
         first.update = slow_update  # type: ignore[method-assign]
         confirmed = []
@@ -137,6 +137,9 @@ def test_confirm_and_reopen_at_once_end_in_one_outcome_and_both_attempts_are_rec
         assert attempts == [("ok", "insert"), ("ok", "update"), ("ok", "update"), ("refused", "update")]
         refused = second.ops(Kind.ACTIONS, "A-1")[-1]
         assert "cannot reopen" in refused["message"] and str(refused["actor"]).count("@") == 1
+        assert "wang-fang (confirmed done -> closed) got there first" in str(errors[0])
+        (attempt,) = first.attempts(Kind.ACTIONS, "A-1")
+        assert attempt.by == "li-lei" and attempt.events[0]["note"] == "still broken for two people"
 
 
 def test_another_process_s_change_is_announced_at_once(url):
