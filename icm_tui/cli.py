@@ -331,23 +331,34 @@ def action_add(context: Context, title: str, owner: str, supplier, requester, du
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True)
 @pass_context
 def action_show(context: Context, ref: str, fmt: str) -> None:
-    """Show one action item with its full history."""
-    from icm_tui.cli_output import write_records
+    """Show one action item with its full history.
+
+    Attempts refused because someone else changed the item first (two people confirming and
+    reopening it at once, say) show in the history as `refused`, with who got there first; in
+    json and yaml they are listed under `attempts`.
+    """
     import msgspec
+
+    from icm_tui.cli_output import write_records
+    from icm_tui.store.base import Kind
 
     services = context.services()
     item = services.action(ref)
+    # A ref names another record after a restore from elsewhere: only this item's attempts.
+    attempts = [a for a in context.store.attempts(Kind.ACTIONS, item.ref) if a.uid == item.uid]
     if fmt != "text":
         data = msgspec.to_builtins(item)
+        if attempts:
+            data["attempts"] = msgspec.to_builtins(attempts)
         if fmt == "json":
             click.echo(msgspec.json.format(msgspec.json.encode(data), indent=2).decode())
         else:
             write_records([data], "yaml", ())
         return
-    click.echo(_describe(item, services))
+    click.echo(_describe(item, services, attempts))
 
 
-def _describe(item, services) -> str:
+def _describe(item, services, attempts=()) -> str:
     from icm_tui.cli_output import action_flags, printable
     from icm_tui.domain.dates import relative
 
@@ -367,20 +378,49 @@ def _describe(item, services) -> str:
         lines.append(f"  from       {item.meeting} ({item.series}) {item.item}")
     if item.request:
         lines.append(f"  request    {item.request}")
-    lines.append("  history")
+    lines.append("  history" + (f" ({len(attempts)} refused attempt{'s' if len(attempts) != 1 else ''})" if attempts else ""))
+    waiting = sorted(attempts, key=lambda a: a.at)
     for event in item.history:
-        detail = " -> ".join(p for p in (event.old, event.new) if p)
-        parts = [event.at.strftime("%Y-%m-%d %H:%M"), event.kind.value, detail]
-        if event.score is not None:
-            parts.append(f"score {event.score}")
-        if event.note:
-            parts.append(repr(event.note) if "\n" in event.note else f'"{event.note}"')
-        if event.by:
-            parts.append(f"by {event.by}")
-        if event.meeting:
-            parts.append(f"in {event.meeting}")
-        lines.append("    " + "  ".join(p for p in parts if p))
+        while waiting and waiting[0].at < event.at:
+            lines.extend(_attempt_lines(waiting.pop(0)))
+        lines.append("    " + _event_line(event))
+    for attempt in waiting:
+        lines.extend(_attempt_lines(attempt))
     return printable("\n".join(lines))
+
+
+def _event_line(event, prefix: str = "") -> str:
+    """One history event: when, what, old -> new, score, note, by whom, in which meeting."""
+    detail = " -> ".join(p for p in (event.old, event.new) if p)
+    parts = [event.at.strftime("%Y-%m-%d %H:%M"), prefix + event.kind.value, detail]
+    if event.score is not None:
+        parts.append(f"score {event.score}")
+    if event.note:
+        parts.append(repr(event.note) if "\n" in event.note else f'"{event.note}"')
+    if event.by:
+        parts.append(f"by {event.by}")
+    if event.meeting:
+        parts.append(f"in {event.meeting}")
+    return "  ".join(p for p in parts if p)
+
+
+def _attempt_lines(attempt) -> list[str]:
+    """A refused attempt: what was tried (as the events it would have added), then why it was refused."""
+    import msgspec
+
+    from icm_tui.domain.models import Event
+
+    events = []
+    for raw in attempt.events:
+        try:
+            events.append(msgspec.convert(raw, Event))
+        except msgspec.MsgspecError:
+            continue
+    reason = attempt.reason.removeprefix(f"{attempt.ref}: ")
+    why = f"        refused: {attempt.first} got there first; {reason}"
+    if not events:
+        return [f"    {attempt.at.strftime('%Y-%m-%d %H:%M')}  refused  by {attempt.by}", why]
+    return ["    " + _event_line(event, "refused ") for event in events] + [why]
 
 
 def _lifecycle_command(verb: str, doc: str, needs_reason: bool) -> None:
