@@ -1,12 +1,18 @@
-"""Shared by the runner's pilot and snapshot tests: a workspace copy, a settable clock, seeded items."""
+"""Shared by the pilot and snapshot tests: a workspace copy, a settable clock, seeded items, the store.
+
+`workspace_store` is a fixture: import it into a test module to use it.
+"""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+from backends import Backend
 from rich.console import Console
 
 from icm_tui.domain.loader import load_workspace_org
@@ -38,6 +44,14 @@ def make_workspace(root: Path) -> Workspace:
     """A fresh copy of the sample workspace's agendas under `root`."""
     shutil.copytree(AGENDAS, root / "agendas")
     return Workspace(root)
+
+
+@pytest.fixture
+def workspace_store(backend: Backend, tmp_path: Path) -> Iterator[Store]:
+    """The register of the workspace at `tmp_path` on each backend (memory, TinyDB, PostgreSQL), closed after the test."""
+    store = backend.open(tmp_path)
+    yield store
+    store.close()
 
 
 def make_app(workspace: Workspace, store: Store, clock: Clock, agenda: str | None = None) -> IcmApp:

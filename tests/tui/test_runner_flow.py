@@ -1,15 +1,17 @@
-"""Run whole meetings as a facilitator would, then check what the register and the minutes hold."""
+"""Run whole meetings as a facilitator would, then check what the register and the minutes hold.
+
+Every test runs on each store backend (`workspace_store`); the killed meeting only on those that
+persist (`register`), since resuming means opening the register again from where it is kept.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-import pytest
 import yaml
 
 from icm_tui.domain.models import MeetingState, RequestStatus, Status
 from icm_tui.services import Services
-from icm_tui.store import MemoryStore
 from icm_tui.tui.dialogs import ConfirmDialog, PromptDialog, ScoreDialog
 from icm_tui.tui.dialogs.capture import CaptureDialog
 from icm_tui.tui.screens.attendance import AttendanceScreen
@@ -19,28 +21,14 @@ from icm_tui.tui.screens.runner import RunnerScreen
 from icm_tui.tui.screens.summary import SummaryScreen
 
 from runner_helpers import Clock, make_app, make_workspace, seed_older_items, settle, text_of
+from runner_helpers import workspace_store  # noqa: F401 (a fixture)
 
 SERIES = "monthly-service-review"
 
 
-def open_store(kind: str, root, request=None):
-    """A MemoryStore, the real TinyDB store in `root`/data, or a fresh PostgreSQL schema."""
-    if kind == "memory":
-        return MemoryStore()
-    if kind == "postgresql":
-        pytest.importorskip("psycopg")
-        from icm_tui.store.pg_store import PgStore
-
-        return PgStore(request.getfixturevalue("pg_server").new_schema(), spool_dir=root / "data")
-    from icm_tui.store.tinydb_store import TinyDBStore
-
-    return TinyDBStore(root / "data")
-
-
-@pytest.mark.parametrize("backend", ["memory", "tinydb", "postgresql"])
-async def test_whole_meeting_from_the_sample_agenda(tmp_path, backend, request):
+async def test_whole_meeting_from_the_sample_agenda(tmp_path, workspace_store):
     workspace = make_workspace(tmp_path)
-    store = open_store(backend, tmp_path, request)
+    store = workspace_store
     seed_older_items(store, workspace, SERIES)
     clock = Clock()
     app = make_app(workspace, store, clock)
@@ -165,15 +153,12 @@ async def test_whole_meeting_from_the_sample_agenda(tmp_path, backend, request):
     assert [a["ref"] for a in minutes["actions"]] == ["A-4", "A-5"]
     assert {(r["ref"], r["to"], r.get("score")) for r in minutes["reviewed"]} >= {("A-1", "closed", 4), ("A-2", "open", None)}
     assert {(p["from"], p["about"], p["score"]) for p in minutes["pulse"]} == {("it", "hr", 4), ("hr", "it", 5)}
-    store.close()
 
 
-async def test_killed_meeting_resumes_with_everything_in_it(tmp_path):
-    from icm_tui.store.tinydb_store import TinyDBStore
-
+async def test_killed_meeting_resumes_with_everything_in_it(tmp_path, register):
     workspace = make_workspace(tmp_path)
     clock = Clock()
-    store = TinyDBStore(tmp_path / "data")
+    store = register.open(tmp_path)
     app = make_app(workspace, store, clock, agenda="weekly-coordination")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -195,14 +180,15 @@ async def test_killed_meeting_resumes_with_everything_in_it(tmp_path):
         app.screen.flush_time()  # what the FLUSH_SECONDS timer does
         await settle(app, pilot)
         # Everything is already in the register before the "kill": nothing waits for a clean exit.
-        saved = TinyDBStore(tmp_path / "data").meetings()[-1]
+        with register.open(tmp_path) as elsewhere:
+            saved = elsewhere.meetings()[-1]
         assert saved.items[2].notes == "Four of six laptops late"
         assert saved.items[2].spent == 7 * 60 and saved.current == 3
         assert saved.items[3].spent == 2 * 60
     store.close()
 
     # A new process on the same data: home offers to resume, the runner shows it all.
-    again = TinyDBStore(tmp_path / "data")
+    again = register.open(tmp_path)
     app = make_app(workspace, again, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -223,9 +209,9 @@ async def test_killed_meeting_resumes_with_everything_in_it(tmp_path):
     again.close()
 
 
-async def test_triage_accepts_and_declines_requests(tmp_path):
+async def test_triage_accepts_and_declines_requests(tmp_path, workspace_store):
     workspace = make_workspace(tmp_path)
-    store = MemoryStore()
+    store = workspace_store
     clock = Clock()
     app = make_app(workspace, store, clock, agenda="weekly-coordination")
     services: Services = app.services
@@ -254,10 +240,10 @@ async def test_triage_accepts_and_declines_requests(tmp_path):
     assert store.meetings()[0].items[1].actions == ("A-1",)
 
 
-async def test_invalid_agenda_shows_its_problems_instead_of_starting(tmp_path):
+async def test_invalid_agenda_shows_its_problems_instead_of_starting(tmp_path, workspace_store):
     workspace = make_workspace(tmp_path)
     (workspace.agendas_dir / "broken.yaml").write_text("version: 1\nseries: broken\ntitle: B\nitems:\n  - title: x\n    timebox: ten\n")
-    app = make_app(workspace, MemoryStore(), Clock(), agenda="broken")
+    app = make_app(workspace, workspace_store, Clock(), agenda="broken")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, AgendaPickerScreen)
@@ -269,9 +255,9 @@ async def test_invalid_agenda_shows_its_problems_instead_of_starting(tmp_path):
         assert not app.store.meetings()
 
 
-async def test_mouse_clicks_an_agenda_item_and_a_footer_key(tmp_path):
+async def test_mouse_clicks_an_agenda_item_and_a_footer_key(tmp_path, workspace_store):
     workspace = make_workspace(tmp_path)
-    app = make_app(workspace, MemoryStore(), Clock(), agenda="weekly-coordination")
+    app = make_app(workspace, workspace_store, Clock(), agenda="weekly-coordination")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.click("#attendance-start")
@@ -285,9 +271,9 @@ async def test_mouse_clicks_an_agenda_item_and_a_footer_key(tmp_path):
         assert app.store.meetings()[0].current == 3
 
 
-async def test_a_running_meeting_of_the_series_is_offered_for_resuming(tmp_path):
+async def test_a_running_meeting_of_the_series_is_offered_for_resuming(tmp_path, backend, workspace_store):
     workspace = make_workspace(tmp_path)
-    store = MemoryStore()
+    store = workspace_store
     app = make_app(workspace, store, Clock(), agenda="weekly-coordination")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -295,11 +281,13 @@ async def test_a_running_meeting_of_the_series_is_offered_for_resuming(tmp_path)
         await settle(app, pilot)
         await pilot.press("n")
         await settle(app, pilot)
-    app = make_app(workspace, store, Clock(), agenda="weekly-coordination")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("y")
-        await settle(app, pilot)
-        assert isinstance(app.screen, RunnerScreen) and app.screen.index == 1
-    assert len(store.meetings()) == 1
+    # `icm run` again: a new process opens the register anew (the same one, for memory).
+    with backend.open(tmp_path) as again:
+        app = make_app(workspace, again, Clock(), agenda="weekly-coordination")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            await pilot.press("y")
+            await settle(app, pilot)
+            assert isinstance(app.screen, RunnerScreen) and app.screen.index == 1
+        assert len(again.meetings()) == 1
