@@ -66,7 +66,7 @@ class Attempt(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """A change refused because another writer changed the record first (a lost race), kept beside it."""
 
     at: datetime
-    """When it was refused."""
+    """When it was tried (the time of the events it would have added)."""
     kind: str
     """The collection (`actions`, ...)."""
     ref: str
@@ -108,7 +108,8 @@ def lost_race(kind: Kind, change: Callable[[Any], Any], seen: Any, current: Any,
     ahead = theirs[len(before):] if theirs[: len(before)] == before else theirs[-1:]
     firsts = [f"{getattr(e, 'by', '') or 'someone'} ({_event_words(e)})" for e in ahead]
     return Attempt(
-        at=datetime.now().astimezone(),
+        # The time of the events it would have added: the clock the history uses (a test's frozen one).
+        at=next((e.at for e in tried if isinstance(getattr(e, "at", None), datetime)), None) or datetime.now().astimezone(),
         kind=kind.value,
         ref=current.ref,
         uid=current.uid,

@@ -1,4 +1,8 @@
-"""One action item in full: its fields, where it stands, and every event of its history."""
+"""One action item in full: its fields, where it stands, and every event of its history.
+
+Attempts refused because someone else changed the item first (store/base.py) are read on the
+store thread after the item is shown, and drawn among its events as `refused`.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from icm_tui.domain import lifecycle
 from icm_tui.domain.dates import relative
 from icm_tui.domain.models import ActionItem, Event, EventKind, Status
 from icm_tui.domain.org import Org
+from icm_tui.store.base import Attempt, Kind
 from icm_tui.tui.widgets.action_table import STATUS_LABEL, clean
 
 SCORE_WORDS = {1: "very poor", 2: "poor", 3: "acceptable", 4: "good", 5: "excellent"}
@@ -46,6 +51,8 @@ class ActionDetail(VerticalScroll, can_focus=True):
         """For due dates in words; taken from the app's clock when not given."""
         self.item: ActionItem | None = None
         """The item shown."""
+        self.attempts: tuple[Attempt, ...] = ()
+        """The item's refused attempts (lost races), once read from the store."""
         self._shown_width = -1
 
     def compose(self) -> ComposeResult:
@@ -56,13 +63,35 @@ class ActionDetail(VerticalScroll, can_focus=True):
         if item is self.item and self._shown_width == self.size.width and self.is_mounted:
             return  # records are immutable: the same object looks the same
         changed = item is None or self.item is None or item.uid != self.item.uid
+        renewed = item is not self.item
         self.item = item
+        if changed:
+            self.attempts = ()
         if not self.is_mounted:
             return
         self._shown_width = self.size.width
         self.query_one("#action-detail-body", Static).update(self.render_item(item))
         if changed:
             self.scroll_home(animate=False)
+        if renewed and item is not None:
+            self._read_attempts(item)
+
+    def _read_attempts(self, item: ActionItem) -> None:
+        """Ask the store thread for the item's refused attempts; redraw when there are some."""
+        submit, store = getattr(self.app, "submit", None), getattr(self.app, "store", None)
+        if submit is None or store is None:
+            return
+
+        def read() -> tuple[Attempt, ...]:
+            return tuple(a for a in store.attempts(Kind.ACTIONS, item.ref) if a.uid == item.uid)
+
+        def done(found: tuple[Attempt, ...]) -> None:
+            if self.item is not None and self.item.uid == item.uid and found != self.attempts:
+                self.attempts = found
+                if self.is_mounted:
+                    self.query_one("#action-detail-body", Static).update(self.render_item(self.item))
+
+        submit(read, done, on_error=lambda error: None)  # offline, say: the history shows without them
 
     def on_resize(self) -> None:
         self.show(self.item)
@@ -136,7 +165,13 @@ class ActionDetail(VerticalScroll, can_focus=True):
 
         lines.append(Text(""))
         count = len(item.history)
-        lines.append(Text(f"History: {count} event{'s' if count != 1 else ''}, newest first", style="bold"))
+        refused = len(self.attempts) if self.item is item else 0
+        lines.append(Text(
+            f"History: {count} event{'s' if count != 1 else ''}"
+            + (f", {refused} refused attempt{'s' if refused != 1 else ''}" if refused else "")
+            + ", newest first",
+            style="bold",
+        ))
         lines.extend(self._history(item, org))
         return Group(*lines)
 
@@ -154,13 +189,19 @@ class ActionDetail(VerticalScroll, can_focus=True):
         out: list[Text] = [Text.assemble(
             ("When".ljust(17), "bold"), (_cells("Who", who_width + 1), "bold"), ("Meeting ", "bold"), ("What", "bold")
         )]
-        for event in reversed(item.history):
+        for event, attempt in reversed(_with_attempts(item.history, self.attempts if self.item is item else ())):
             head = Text.assemble(
                 (_when(event.at) + " ", "dim"),
                 _cells(clean(org.person_name(event.by) or "?"), who_width) + " ",
                 (_cells(clean(event.meeting) or "—", 7) + " ", "dim"),
             )
             what = describe(event, org)
+            if attempt is not None:
+                reason = clean(attempt.reason.removeprefix(f"{attempt.ref}: "))
+                what = Text.assemble(
+                    ("refused ", "bold red"), what,
+                    (f" — {clean(attempt.first)} got there first: {reason}", "dim"),
+                )
             if stacked:
                 out.append(head)
                 for line in what.wrap(console, width - 2):
@@ -170,6 +211,25 @@ class ActionDetail(VerticalScroll, can_focus=True):
             out.append(head + (wrapped[0] if wrapped else Text("")))
             out.extend(Text(" " * prefix) + line for line in wrapped[1:])
         return out
+
+
+def _with_attempts(history: tuple[Event, ...], attempts: tuple[Attempt, ...]) -> list[tuple[Event, Attempt | None]]:
+    """The history with each refused attempt's events placed by time (after the change that beat it)."""
+    import msgspec
+
+    tried: list[tuple[Event, Attempt]] = []
+    for attempt in sorted(attempts, key=lambda a: a.at):
+        for raw in attempt.events or ({"at": attempt.at, "kind": "note", "by": attempt.by},):
+            try:
+                tried.append((msgspec.convert(raw, Event), attempt))
+            except (msgspec.MsgspecError, TypeError):
+                continue
+    out: list[tuple[Event, Attempt | None]] = []
+    for event in history:
+        while tried and tried[0][1].at < event.at:
+            out.append(tried.pop(0))
+        out.append((event, None))
+    return out + tried
 
 
 def _cells(text: str, width: int) -> str:
