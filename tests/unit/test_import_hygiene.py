@@ -7,45 +7,49 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 
 CORE_PACKAGES = ("icm_tui.domain", "icm_tui.store", "icm_tui.export", "icm_tui.services", "icm_tui.cli", "icm_tui.cli_output")
 
 
-def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, text=True, timeout=60)
+def run_python(code: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, text=True, timeout=60, env=env)
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["actions", "--status", "open", "--supplier", "it"],
-        ["action", "add", "Hygiene check", "--owner", "zhang-wei"],
-        ["requests"],
-        ["meetings"],
-        ["validate"],
-    ],
-)
-def test_cli_commands_do_not_import_textual(tmp_path, args):
+COMMANDS = [
+    ["actions", "--status", "open", "--supplier", "it"],
+    ["action", "add", "Hygiene check", "--owner", "zhang-wei"],
+    ["actions"],
+    ["requests"],
+    ["meetings"],
+    ["validate"],
+]
+
+
+def test_cli_commands_do_not_import_textual(register, tmp_path):
+    # One interpreter runs them in turn (one start-up instead of six), checking after each.
     import shutil
+
+    from storetools import Site
 
     shutil.copytree(ROOT / "agendas", tmp_path / "agendas")
     result = run_python(
         f"""
         import sys
         from icm_tui.cli import main
-        try:
-            main({["--workspace", str(tmp_path), *args]!r}, standalone_mode=False)
-        finally:
+        for args in {COMMANDS!r}:
+            main(["--workspace", {str(tmp_path)!r}, *args], standalone_mode=False)
             loaded = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
-            print("TEXTUAL:", loaded, file=sys.stderr)
+            print("TEXTUAL:", args, loaded, file=sys.stderr)
+        print("PSYCOPG:", "psycopg" in sys.modules, file=sys.stderr)
         """,
         tmp_path,
+        env=Site(tmp_path, register).env(),
     )
     assert result.returncode == 0, result.stderr
-    assert "TEXTUAL: []" in result.stderr
+    checked = [line for line in result.stderr.splitlines() if line.startswith("TEXTUAL:")]
+    assert len(checked) == len(COMMANDS) and all(line.endswith(" []") for line in checked), result.stderr
+    assert f"PSYCOPG: {register.name == 'postgresql'}" in result.stderr, "psycopg for PostgreSQL only: proof of the register used, and TinyDB stays light"
 
 
 def test_core_modules_do_not_import_textual_or_tinydb_in_domain(tmp_path):
