@@ -1,8 +1,7 @@
-"""Sample meetings for the export tests, built through Services on a MemoryStore with a frozen clock."""
+"""Sample meetings for the export tests, built through Services (on any store, MemoryStore by default) with a frozen clock."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -45,16 +44,6 @@ def copy_agendas(workspace: Path) -> Path:
     """A workspace folder with the sample agendas and org.yaml."""
     shutil.copytree(AGENDAS, workspace / "agendas")
     return workspace
-
-
-def snapshot(workspace: Path) -> dict[str, str]:
-    """Content hashes of a workspace store's files (backups and the lock aside): "unchanged" means equal."""
-    data = workspace / "data"
-    return {
-        str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(data.rglob("*"))
-        if p.is_file() and "backups" not in p.parts and not p.name.endswith(".lock")
-    }
 
 
 def weekly(s: Services) -> str:

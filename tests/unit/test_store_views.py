@@ -46,6 +46,7 @@ def test_views_follow_writes(store):
     assert [a.title for a in store.iter_actions()][-1] == "Newest"
 
 
+# TinyDB only: its shards and the few it keeps decoded.
 def test_tinydb_keeps_few_full_shards_and_stays_correct(tmp_path, monkeypatch):
     from icm_tui.store import tinydb_store
     from icm_tui.store.tinydb_store import TinyDBStore
