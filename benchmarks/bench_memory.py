@@ -1,0 +1,237 @@
+"""Memory of a real `icm` session at 50,000 action items: peak RSS on each screen.
+
+Target (DESIGN.md §10): under 150 MB. The real program (`python -m icm_tui -w WORKSPACE`) runs
+in a private tmux server at 120x40 (as a user's terminal would show it), and a person's session
+is played on it:
+
+- home:     start, until the home screen shows its counts
+- actions:  `a`, until the actions screen shows its rows ("Showing n of 50,000")
+- filter:   `/` and typing "laptop", then "invoice approval" (a key every 120 ms), Esc Esc clears
+- reports:  Esc back home, `R`, until the report is computed
+- back:     Esc back home, until the home screen has read the register again
+
+Meanwhile VmRSS and VmHWM are read from /proc/PID/status every 10 ms. A phase's peak is the
+process's high-water mark when it rose during the phase (exact), else the highest sample; "end"
+is VmRSS once the phase has settled (after a 1.5 s pause), what the screen holds on to. Printed:
+the median over the runs of each, in MB (2^20 bytes), and the session's peak (VmHWM at exit).
+
+The workspace is made once by benchmarks/generate.py and kept in --workspace (default
+/tmp/icm-bench-tui-50000, the one bench_tui.py uses).
+
+Needs tmux. Run: python benchmarks/bench_memory.py [--actions 50000] [--runs 3] [--size 120x40] [--workspace DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_MB = 150
+SETTLE = 1.5
+"""Seconds each phase is watched after its screen is ready (workers finishing, the GC, the poll)."""
+KEY_GAP = 0.12
+"""A fast typist: a key every 120 ms."""
+QUERIES = ["laptop", "invoice approval"]
+PHASES = ["home", "actions", "filter", "reports", "back"]
+
+
+def ensure_workspace(workspace: Path, actions: int) -> None:
+    """Generate the workspace once (org.yaml, agendas, `actions` items with histories)."""
+    if (workspace / "data").exists():
+        return
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "generate.py"), "--workspace", str(workspace), "--actions", str(actions)],
+        check=True,
+    )
+
+
+def status_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of `pid` in KiB; (0, 0) once it is gone."""
+    rss = hwm = 0
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return rss, hwm
+
+
+@dataclass
+class Sampler:
+    """Reads VmRSS/VmHWM every 10 ms on a thread; tracks the highest sample of the current phase."""
+
+    pid: int
+    phase: str = ""
+    peaks: dict[str, int] = field(default_factory=dict)
+    running: bool = True
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while self.running:
+            rss, _ = status_kb(self.pid)
+            if rss and self.phase:
+                self.peaks[self.phase] = max(self.peaks.get(self.phase, 0), rss)
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join()
+
+
+class Terminal:
+    """`icm` in a private tmux server: send keys, read the screen."""
+
+    def __init__(self, workspace: Path, size: str) -> None:
+        self.socket = f"icm-bench-memory-{os.getpid()}"
+        cols, rows = size.split("x")
+        command = (
+            f"exec env TERM=xterm-256color COLORTERM=truecolor {sys.executable} -m icm_tui -w {workspace}"
+        )
+        self._tmux("new-session", "-d", "-s", "bench", "-x", cols, "-y", rows, command)
+        self.pid = int(self._tmux("list-panes", "-t", "bench", "-F", "#{pane_pid}").strip())
+
+    def _tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True).stdout
+
+    def screen(self) -> str:
+        """The screen as text."""
+        return self._tmux("capture-pane", "-p", "-t", "bench")
+
+    def keys(self, *keys: str) -> None:
+        """tmux key names (Escape, Enter, a ...)."""
+        for key in keys:
+            self._tmux("send-keys", "-t", "bench", key)
+            time.sleep(0.05)
+
+    def type(self, text: str) -> None:
+        """Type `text` a key at a time, a fast typist's pace."""
+        for char in text:
+            self._tmux("send-keys", "-t", "bench", "-l", char)
+            time.sleep(KEY_GAP)
+
+    def wait(self, *texts: str, timeout: float = 60.0, gone: bool = False) -> str:
+        """Wait until every one of `texts` is on the screen (or, with `gone`, none is); the screen."""
+        end = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            present = [t in screen for t in texts]
+            if (not any(present)) if gone else all(present):
+                return screen
+            if "Traceback" in screen or "[exited]" in screen or time.monotonic() > end:
+                raise RuntimeError(f"waiting for {texts} ({'gone' if gone else 'shown'}); the screen:\n{screen}")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+def one_run(workspace: Path, actions: int, size: str) -> dict[str, dict[str, float]]:
+    """Play the session once; per phase its peak and settled RSS, and the session's peak, in MiB."""
+    term = Terminal(workspace, size)
+    sampler = Sampler(term.pid)
+    sampler.start()
+    total = f"{actions:,}"
+    hwm_at: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    try:
+
+        def phase(name: str) -> None:
+            sampler.phase = name
+            hwm_at[name] = status_kb(term.pid)[1]
+
+        def settle(name: str) -> None:
+            time.sleep(SETTLE)
+            rss, hwm = status_kb(term.pid)
+            ends[name] = rss
+            hwm_at[name + ".end"] = hwm
+
+        phase("home")
+        term.wait(f"{actions} action items", "Departments as suppliers")
+        settle("home")
+
+        phase("actions")
+        term.keys("a")
+        term.wait(f"of {total}", "Action items —")
+        settle("actions")
+
+        phase("filter")
+        for query in QUERIES:
+            term.keys("/")
+            time.sleep(0.3)  # the filter line takes the focus (a key sent before that goes to the list)
+            term.type(query)
+            term.wait(f"“{query}”")
+            term.keys("Escape", "Escape")  # leave the filter line, clear the filter
+            term.wait(f"“{query}”", gone=True)
+        settle("filter")
+
+        phase("reports")
+        term.keys("Escape")
+        term.wait("Departments as suppliers")
+        term.keys("R")
+        term.wait("w: window", "Reports —")
+        settle("reports")
+
+        phase("back")
+        term.keys("Escape")
+        term.wait("Departments as suppliers")
+        settle("back")
+        peak = status_kb(term.pid)[1]
+        term.keys("C-q")
+    finally:
+        sampler.stop()
+        term.close()
+    result: dict[str, dict[str, float]] = {}
+    for name in PHASES:
+        rose = hwm_at[name + ".end"] > hwm_at[name]
+        top = hwm_at[name + ".end"] if rose else sampler.peaks.get(name, 0)
+        result[name] = {"peak": top / 1024, "end": ends[name] / 1024}
+    result["session"] = {"peak": peak / 1024, "end": ends["back"] / 1024}
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actions", type=int, default=50000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--size", default="120x40", help="terminal COLSxROWS")
+    parser.add_argument("--workspace", type=Path, default=None)
+    parser.add_argument("--verbose", action="store_true", help="print every run")
+    args = parser.parse_args(argv)
+    workspace = args.workspace or Path(tempfile.gettempdir()) / f"icm-bench-tui-{args.actions}"
+    ensure_workspace(workspace, args.actions)
+    print(f"memory of `icm` (real process in tmux {args.size}), workspace {workspace} ({args.actions} items), "
+          f"{args.runs} runs, medians in MB")
+    runs = []
+    for number in range(args.runs):
+        run = one_run(workspace, args.actions, args.size)
+        runs.append(run)
+        if args.verbose:
+            print(f"  run {number + 1}: " + "  ".join(f"{k} {v['peak']:.0f}/{v['end']:.0f}" for k, v in run.items()))
+    print(f"  {'phase':<10} {'peak':>7} {'end':>7}   (peak: highest RSS in the phase; end: RSS once settled)")
+    for name in [*PHASES, "session"]:
+        peak = statistics.median(r[name]["peak"] for r in runs)
+        end = statistics.median(r[name]["end"] for r in runs)
+        verdict = "ok" if peak < TARGET_MB else "OVER"
+        spread = f"(min {min(r[name]['peak'] for r in runs):.0f}, max {max(r[name]['peak'] for r in runs):.0f})"
+        print(f"  {name:<10} {peak:7.1f} {end:7.1f}   {spread}  target < {TARGET_MB} MB {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
