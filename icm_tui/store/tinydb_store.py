@@ -122,6 +122,15 @@ _NOTES_DECODER = msgspec.json.Decoder(dict[str, dict[str, _Notes]])
 """Only the notes of each item's history: what filter-as-you-type searches."""
 
 
+class _SummaryNotes(ActionSummary, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """An action item without its history but for its notes: a list's row and its search text, in one parse."""
+
+    history: tuple[_NoteEvent, ...] = ()
+
+
+_SUMMARY_NOTES_DECODER = msgspec.json.Decoder(dict[str, dict[str, _SummaryNotes]])
+
+
 def summary_of(item: Any) -> ActionSummary:
     """The ActionSummary of a full action item."""
     return ActionSummary(**{name: getattr(item, name) for name in ActionSummary.__struct_fields__})
@@ -536,8 +545,8 @@ class TinyDBStore(Store):
 
     # Reads.
 
-    def _records(self, kind: Kind, index: int) -> dict[int, Any]:
-        """The parsed records of one shard, re-parsed only when the file changed."""
+    def _records(self, kind: Kind, index: int, keep: bool = True) -> dict[int, Any]:
+        """The parsed records of one shard, re-parsed only when the file changed (and kept, unless not `keep`)."""
         path = self._shard_path(kind, index)
         cached = self._typed.get(path)
         if cached is not None and stat_sig(path) == cached[0]:
@@ -552,6 +561,8 @@ class TinyDBStore(Store):
             records = decode_shard(kind, data)
         except (msgspec.MsgspecError, ValueError) as error:
             raise self.corrupt(self._rel(path), _why(error)) from None
+        if not keep:
+            return records
         self._typed[path] = (sig, records)
         self._typed.move_to_end(path)
         if kind is Kind.ACTIONS:
@@ -566,12 +577,43 @@ class TinyDBStore(Store):
             del self._typed[path]
 
     def iter_actions(self) -> Iterator[ActionItem]:
+        # A streamed pass (a report) parses every shard: it uses the cache but adds nothing to it,
+        # or it would leave FULL_ACTION_SHARDS shards of histories behind (~20 MB at 50,000 items).
         with self._mutex:
             indexes = self._shards(Kind.ACTIONS)
         for index in indexes:
             with self._mutex:
-                records = list(self._records(Kind.ACTIONS, index).values())
+                records = list(self._records(Kind.ACTIONS, index, keep=False).values())
             yield from records
+
+    def iter_action_summaries(self, notes: bool = False) -> Iterator[ActionSummary]:
+        # Shard by shard, from a cache when it is fresh, else parsed light and not kept: the home
+        # and actions screens read every item without holding 50,000 summaries (~50 MB) afterwards.
+        with self._mutex:
+            indexes = self._shards(Kind.ACTIONS)
+        for index in indexes:
+            with self._mutex:
+                records = self._streamed(index, notes)
+            yield from records
+
+    def _streamed(self, index: int, notes: bool) -> list[Any]:
+        """One actions shard's summaries (with notes: and their notes as `history`), adding nothing to the caches."""
+        path = self._shard_path(Kind.ACTIONS, index)
+        sig = stat_sig(path)
+        full = self._typed.get(path)
+        if full is not None and full[0] == sig:
+            return list(full[1].values())
+        light = None if notes else self._light.get(path)
+        if light is not None and light[0] == sig:
+            return list(light[1].values())
+        loaded = read_bytes(path)
+        if loaded is None:
+            return []
+        try:
+            decoder = _SUMMARY_NOTES_DECODER if notes else _SUMMARY_DECODER
+            return list(decode_shard(Kind.ACTIONS, loaded[0], decoder=decoder).values())
+        except (msgspec.MsgspecError, ValueError) as error:
+            raise self.corrupt(self._rel(path), _why(error)) from None
 
     def action_notes(self) -> dict[str, str]:
         with self._mutex:

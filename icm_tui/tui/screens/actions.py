@@ -1,16 +1,18 @@
 """Every action item: filter as you type, quick filters, full history, one-key lifecycle commands.
 
-The items are loaded on the store thread into `ActionRow`s (display text, flags and search text
-computed once per load, in every sort order), so a filter keystroke is a few list
-comprehensions over plain objects and the table draws only the rows on screen. Changes made
-by another process arrive as `StoreChanged`; the reload keeps the cursor on the same item and
-the filter as it was.
+The items are streamed from the store on its thread into a `RowSet`: columns (flags and search
+text computed once per load, each sort order when first asked for), never one object per item,
+so 50,000 items take ~20 MB. A filter keystroke is a few list comprehensions over row indexes
+and the table makes and draws only the rows on screen; the detail panel reads the highlighted
+item in full from the store. Changes made by another process arrive as `StoreChanged`; the
+reload keeps the cursor on the same item and the filter as it was. The rows are let go when
+the screen is closed.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,10 +40,10 @@ from icm_tui.tui.widgets.action_table import (
     STATUS_LABEL,
     ActionRow,
     ActionTable,
+    RowList,
     RowSet,
     SortKey,
     clean,
-    filter_rows,
     narrows,
 )
 
@@ -237,6 +239,12 @@ class ActionsScreen(Screen):
 
     def watch_show_detail(self, show: bool) -> None:
         self.set_class(not show, "-no-detail")
+        if show and self.is_mounted:
+            self._show_detail(self._current())
+
+    def on_unmount(self) -> None:
+        # Let the rows go with the screen (~20 MB at 50,000 items), not at a later full GC pass.
+        self.rowset = None
 
     @property
     def table(self) -> ActionTable:
@@ -251,27 +259,29 @@ class ActionsScreen(Screen):
     # ------------------------------------------------------------------ loading
 
     def reload(self) -> None:
-        """Read every item again on the store thread (rows of unchanged items are reused)."""
+        """Read every item again on the store thread."""
         if self._loading:
             self._reload_again = True
             return
         self._loading = True
         app = self.app
-        store, org, previous, sort = app.store, app.org, self.rowset, self.sort
+        store, org, sort = app.store, app.org, self.sort
         today = app.services.today()
 
         def load() -> tuple[Hashable, RowSet]:
             version = store.version()
-            # Summaries and notes, not whole histories: half the memory at 50,000 items.
-            return version, RowSet.build(store.action_summaries(), today, org, previous, sort, notes=store.action_notes())
+            # Streamed shard by shard (summaries with their notes): only the columns are kept.
+            return version, RowSet.build(store.iter_action_summaries(notes=True), today, org, sort)
 
         app.submit(load, self._loaded, on_error=self._load_failed)
 
     def _loaded(self, result: tuple[Hashable, RowSet]) -> None:
         self._loading = False
+        if not self.is_mounted:
+            return
         self.loaded_version, self.rowset = result
         self._shown_filter = None
-        self.refilter(near=True)
+        self.refilter(near=True, reread=True)
         if self._reload_again:
             self._reload_again = False
             self.reload()
@@ -303,37 +313,43 @@ class ActionsScreen(Screen):
 
     # ------------------------------------------------------------------ filtering
 
-    def refilter(self, near: bool = False) -> None:
+    def refilter(self, near: bool = False, reread: bool = False) -> None:
         """Apply the filter and sort to the loaded rows and show the result.
 
         The cursor stays on its item; if the item is gone, it goes to the top, or with `near`
-        (after a reload or a change) stays where it was.
+        (after a reload or a change) stays where it was. With `reread` the detail panel reads
+        its item again even when it is the same one.
         """
         if self.rowset is None:
             return
         wanted, sort, rowset = self.wanted, self.sort, self.rowset
         if not rowset.has_order(sort):
             # Sorting 50,000 rows takes a while: do it off the event loop, then come back.
-            self.app.submit(lambda: rowset.order(sort), lambda _: self.refilter(near) if self.rowset is rowset else None)
+            self.app.submit(
+                lambda: rowset.order(sort), lambda _: self.refilter(near, reread) if self.rowset is rowset else None
+            )
             return
-        keep_row = rowset.get(self.pinned) if self.pinned else None
-        source: list[ActionRow] = rowset.order(sort)
+        keep = rowset.find(self.pinned) if self.pinned else None
+        table = self.table
+        shown_rows = table.rows
+        source: Sequence[int] = rowset.order(sort)
         if (
-            keep_row is None
+            keep is None
             and self._shown_filter is not None
             and self._shown_sort is sort
+            and isinstance(shown_rows, RowList)
+            and shown_rows.rowset is rowset
             and narrows(self._shown_filter, wanted)
         ):
-            source = self.table.rows
-        shown = filter_rows(source, wanted, keep=keep_row)
+            source = shown_rows.indexes
+        shown = RowList(rowset, rowset.filter(source, wanted, keep=keep))
         self._shown_filter, self._shown_sort = wanted, sort
-        current = self.table.current
-        table = self.table
-        table.placeholder = "No action items match. Esc clears the filter." if len(self.rowset) else (
+        current = table.current
+        table.placeholder = "No action items match. Esc clears the filter." if len(rowset) else (
             "No action items yet: they are captured in meetings or with `icm action add`."
         )
-        table.set_rows(shown, keep=current, near=near, ref_width=self.rowset.ref_width)
-        self.detail.show(table.current.item if table.current is not None else None)
+        table.set_rows(shown, keep=current, near=near, ref_width=rowset.ref_width)
+        self._show_detail(table.current, reread=reread)
         self._update_bar()
         self._update_keys()
 
@@ -452,18 +468,16 @@ class ActionsScreen(Screen):
         """Person id -> name: org.yaml's people and any other owner in the data."""
         people = {p.id: p.name for p in self.app.org.people}
         if self.rowset is not None:
-            for row in self.rowset.rows:
-                people.setdefault(row.item.owner, row.item.owner)
+            for owner in self.rowset.people():
+                people.setdefault(owner, owner)
         return people
 
     def _departments(self) -> dict[str, str]:
         """Department id -> name: org.yaml's and any other in the data."""
         depts = {d.id: d.name for d in self.app.org.departments}
         if self.rowset is not None:
-            for row in self.rowset.rows:
-                for dept in (row.item.supplier, row.item.requester):
-                    if dept:
-                        depts.setdefault(dept, dept)
+            for dept in self.rowset.departments():
+                depts.setdefault(dept, dept)
         return depts
 
     def action_back(self) -> None:
@@ -511,16 +525,15 @@ class ActionsScreen(Screen):
         self._show_detail(event.row)
         self.detail.focus()
 
-    def _show_detail(self, row: ActionRow | None) -> None:
-        """Show a row's item with its full history (rows hold summaries: read the item on the store thread)."""
+    def _show_detail(self, row: ActionRow | None, reread: bool = False) -> None:
+        """Show a row's item with its full history, read on the store thread (unless already shown, or hidden)."""
         if row is None:
             self.detail.show(None)
             return
-        item = row.item
-        if isinstance(item, ActionItem):
-            self.detail.show(item)
+        shown_item = self.detail.item
+        if not self.show_detail or (not reread and shown_item is not None and shown_item.ref == row.ref):
             return
-        ref = item.ref
+        ref = row.ref
 
         def shown(full: ActionItem) -> None:
             current = self._current()
@@ -592,6 +605,9 @@ class ActionsScreen(Screen):
             self.rowset = self.rowset.replaced(item)
             self._shown_filter = None
             self.refilter(near=True)
+            current = self._current()
+            if current is not None and current.ref == item.ref:
+                self.detail.show(item)
         self.app.mark_seen()
         self._update_keys()
         self.notify(f"{item.ref} {done_label}", markup=False, timeout=3)
@@ -652,7 +668,7 @@ class ActionsScreen(Screen):
         self._ask(
             "New due date", lambda row, text: self._act(
                 "due date moved", lambda _: self.app.services.push_due(row.ref, text)),
-            placeholder="+1w", value=row.item.due.isoformat() if row and row.item.due else "",
+            placeholder="+1w", value=row.due.isoformat() if row and row.due else "",
             hint=f"Accepted: {DATE_FORMS}", check=check,
         )
 
@@ -664,7 +680,7 @@ class ActionsScreen(Screen):
             "New owner", lambda row, text: self._act(
                 "reassigned", lambda _: self.app.services.edit(row.ref, owner=_resolve(text, people) or text)),
             placeholder="a person id or name; Tab completes", suggestions=_names(people),
-            value=row.item.owner if row else "",
+            value=row.owner if row else "",
             check=lambda text: None if _resolve(text, people) or not self.app.org.present else _unknown("person", text, people),
         )
 
@@ -673,7 +689,7 @@ class ActionsScreen(Screen):
         row = self._current()
         if row is None:
             return
-        requester = self.app.org.department_name(row.item.requester) or "the requester"
+        requester = self.app.org.department_name(row.requester) or "the requester"
 
         def scored(answer: tuple[int, str] | None) -> None:
             if answer is not None:
@@ -689,16 +705,20 @@ class ActionsScreen(Screen):
         from icm_tui.export.actions_csv import actions_csv
         from icm_tui.export.files import atomic_write
 
-        items = [row.item for row in self.table.rows]
+        rows = self.table.rows
+        refs = rows.refs if isinstance(rows, RowList) else [row.ref for row in rows]
         services = self.app.services
         stamp = services.now().strftime("%Y%m%d-%H%M%S")
         path = Path(self.app.workspace.minutes_dir) / f"actions-{stamp}.csv"
 
         def write() -> Path:
-            return atomic_write(path, actions_csv(services, items))
+            # The rows hold no records: read the listed items' summaries, in the order shown.
+            wanted = dict.fromkeys(refs)
+            found = {item.ref: item for item in services.store.iter_action_summaries() if item.ref in wanted}
+            return atomic_write(path, actions_csv(services, [found[ref] for ref in wanted if ref in found]))
 
         self.app.submit(write, lambda written: self.notify(
-            f"{len(items):,} items written to {written}", title="Exported", markup=False))
+            f"{len(refs):,} items written to {written}", title="Exported", markup=False))
 
 
 

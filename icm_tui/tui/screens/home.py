@@ -137,11 +137,13 @@ def gather_home(app: IcmApp) -> HomeData:
     late: Counter[str] = Counter()
     waiting: Counter[str] = Counter()
     scores: dict[str, list[int]] = defaultdict(list)
-    actions = services.store.action_summaries()
+    # Streamed: counting needs no list of 50,000 summaries (~50 MB) held, here or in the store.
+    actions = 0
     # The lifecycle's is_overdue/is_escalated, inlined: this loop runs over every item at start-up.
     carries, late_days = thresholds.escalate_after_carries, thresholds.escalate_after_overdue_days
     done, finished = Status.DONE, lifecycle.FINISHED
-    for item in actions:
+    for item in services.store.iter_action_summaries():
+        actions += 1
         status = item.status
         if status in finished:
             if status is done:
@@ -176,7 +178,7 @@ def gather_home(app: IcmApp) -> HomeData:
     return HomeData(
         series=series, counts=dict(counts), departments=departments, recent=recent,
         running=sorted(running, key=lambda m: m.started, reverse=True), new_requests=new_requests,
-        today=today, meetings=len(meetings), actions=len(actions),
+        today=today, meetings=len(meetings), actions=actions,
     )
 
 
