@@ -1,13 +1,13 @@
-"""The home screen: never blank, offers the next step, opens the other screens."""
+"""The home screen: never blank, offers the next step, opens the other screens (on each store backend)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from runner_helpers import Clock, make_app, make_workspace, settle, text_of
+from runner_helpers import workspace_store  # noqa: F401 (a fixture)
 
 from icm_tui.domain.agenda import Cadence
-from icm_tui.store import MemoryStore
 from icm_tui.tui.screens.attendance import AttendanceScreen
 from icm_tui.tui.screens.home import HomeScreen, next_date
 from icm_tui.tui.screens.picker import AgendaPickerScreen
@@ -23,8 +23,8 @@ def test_next_date_follows_the_cadence():
     assert next_date(None, Cadence.WEEKLY) is None
 
 
-async def test_empty_store_says_what_to_do_and_runs_the_sample(tmp_path):
-    app = make_app(make_workspace(tmp_path), MemoryStore(), Clock())
+async def test_empty_store_says_what_to_do_and_runs_the_sample(tmp_path, workspace_store):
+    app = make_app(make_workspace(tmp_path), workspace_store, Clock())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         banner = text_of(app, "#home-banner")
@@ -36,9 +36,9 @@ async def test_empty_store_says_what_to_do_and_runs_the_sample(tmp_path):
         assert app.screen.agenda.series == "weekly-coordination"
 
 
-async def test_no_agendas_writes_a_sample_and_runs_it(tmp_path):
+async def test_no_agendas_writes_a_sample_and_runs_it(tmp_path, workspace_store):
     workspace = Workspace(tmp_path)
-    app = make_app(workspace, MemoryStore(), Clock())
+    app = make_app(workspace, workspace_store, Clock())
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         assert "no agendas" in text_of(app, "#home-banner")
@@ -48,10 +48,9 @@ async def test_no_agendas_writes_a_sample_and_runs_it(tmp_path):
         assert isinstance(app.screen, AttendanceScreen)
 
 
-async def test_series_counts_and_keys_to_the_other_screens(tmp_path):
+async def test_series_counts_and_keys_to_the_other_screens(tmp_path, workspace_store):
     workspace = make_workspace(tmp_path)
-    store = MemoryStore()
-    app = make_app(workspace, store, Clock())
+    app = make_app(workspace, workspace_store, Clock())
     app.services.add_action("Overdue [red]x", owner="zhang-wei", requester="sales", due="2026-11-01")
     app.services.add_action("Delivered", owner="zhang-wei", requester="sales")
     app.services.done("A-2")
@@ -83,15 +82,14 @@ async def test_series_counts_and_keys_to_the_other_screens(tmp_path):
         assert app.screen.agenda.series == "weekly-coordination"
 
 
-async def test_export_from_home_minutes_and_owed_actions(tmp_path):
+async def test_export_from_home_minutes_and_owed_actions(tmp_path, workspace_store):
     import csv
 
     from icm_tui.domain.loader import load_agenda
     from icm_tui.services import Services
 
     workspace = make_workspace(tmp_path)
-    store = MemoryStore()
-    app = make_app(workspace, store, Clock())
+    app = make_app(workspace, workspace_store, Clock())
     services: Services = app.services
     agenda_path = workspace.agendas_dir / "weekly-coordination.yaml"
     meeting = services.start_meeting(load_agenda(agenda_path, app.org))

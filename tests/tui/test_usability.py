@@ -1,4 +1,8 @@
-"""Problems found by using the TUI as a new facilitator would, each pinned by a test."""
+"""Problems found by using the TUI as a new facilitator would, each pinned by a test.
+
+Those whose outcome goes through the store run on each backend (`workspace_store`); those about
+a dialog or the layout alone on memory.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from icm_tui.tui.screens.runner import RunnerScreen
 from icm_tui.tui.screens.summary import SummaryScreen
 
 from runner_helpers import NOW, Clock, make_app, make_workspace, settle, text_of
+from runner_helpers import workspace_store  # noqa: F401 (a fixture)
 
 
 def burst(app, text: str) -> None:
@@ -53,10 +58,10 @@ async def start_meeting(app, pilot) -> RunnerScreen:
     return app.screen
 
 
-async def test_a_pulse_rating_shows_all_five_stars_under_a_short_department_name(tmp_path):
+async def test_a_pulse_rating_shows_all_five_stars_under_a_short_department_name(tmp_path, workspace_store):
     """IT and HR are two cells wide; a rating given in the meeting must not be cut to ★★."""
     workspace = make_workspace(tmp_path)
-    app = make_app(workspace, MemoryStore(), Clock(), agenda="monthly-service-review")
+    app = make_app(workspace, workspace_store, Clock(), agenda="monthly-service-review")
     async with app.run_test(size=(120, 40)) as pilot:
         runner = await start_meeting(app, pilot)
         runner.go_to(5)
@@ -69,11 +74,11 @@ async def test_a_pulse_rating_shows_all_five_stars_under_a_short_department_name
         assert "★★★★☆" in "".join(segment.text for segment in strip)
 
 
-async def test_ending_counts_only_items_never_visited_as_not_reached(tmp_path):
+async def test_ending_counts_only_items_never_visited_as_not_reached(tmp_path, workspace_store):
     """Gone through items 2 and 3 and back to 1: only items 4 to 6 were not reached."""
     workspace = make_workspace(tmp_path)
     clock = Clock()
-    app = make_app(workspace, MemoryStore(), clock, agenda="weekly-coordination")
+    app = make_app(workspace, workspace_store, clock, agenda="weekly-coordination")
     async with app.run_test(size=(120, 40)) as pilot:
         await start_meeting(app, pilot)
         for key in ("n", "n", "p", "p"):
@@ -89,6 +94,7 @@ async def test_ending_counts_only_items_never_visited_as_not_reached(tmp_path):
 async def test_at_80x24_the_action_just_captured_is_in_sight(tmp_path):
     """Under a decision and an earlier action, the newest action is scrolled into the small outcomes box."""
     workspace = make_workspace(tmp_path)
+    # Memory only: about the scrolling of the box; capturing on each backend is the runner flow's test.
     app = make_app(workspace, MemoryStore(), Clock(), agenda="weekly-coordination")
     async with app.run_test(size=(80, 24)) as pilot:
         runner = await start_meeting(app, pilot)
@@ -138,12 +144,10 @@ async def test_the_score_dialog_hint_is_not_cut_off(tmp_path):
         assert hint.size.width <= hint.parent.content_size.width
 
 
-async def test_triage_detail_says_what_became_of_the_request(tmp_path):
+async def test_triage_detail_says_what_became_of_the_request(tmp_path, workspace_store):
     """At 80 columns the Outcome column is off-screen; the detail under the inbox says it."""
     workspace = make_workspace(tmp_path)
-    store = MemoryStore()
-    clock = Clock()
-    app = make_app(workspace, store, clock, agenda="weekly-coordination")
+    app = make_app(workspace, workspace_store, Clock(), agenda="weekly-coordination")
     app.services.add_request("VPN for new hires", requester="sales", supplier="it")
     app.services.add_request("[bold]Faster invoices", requester="procurement", supplier="finance")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -163,10 +167,10 @@ async def test_triage_detail_says_what_became_of_the_request(tmp_path):
         assert "Declined: Not [b]ours[/b]" in text_of(app, "#triage-detail")
 
 
-async def test_summary_says_none_instead_of_drawing_empty_tables(tmp_path):
+async def test_summary_says_none_instead_of_drawing_empty_tables(tmp_path, workspace_store):
     """A meeting with no actions, reviews or pulse showed three empty boxes."""
     workspace = make_workspace(tmp_path)
-    app = make_app(workspace, MemoryStore(), Clock(), agenda="weekly-coordination")
+    app = make_app(workspace, workspace_store, Clock(), agenda="weekly-coordination")
     async with app.run_test(size=(120, 40)) as pilot:
         await start_meeting(app, pilot)
         await pilot.press("f")
@@ -180,11 +184,10 @@ async def test_summary_says_none_instead_of_drawing_empty_tables(tmp_path):
         assert "┏" not in shown.split("New action items (0)")[1]
 
 
-async def test_home_counts_read_as_english(tmp_path):
+async def test_home_counts_read_as_english(tmp_path, workspace_store):
     """"1 meetings, 1 new requests" after the first meeting."""
     workspace = make_workspace(tmp_path)
-    store = MemoryStore()
-    app = make_app(workspace, store, Clock())
+    app = make_app(workspace, workspace_store, Clock())
     app.services.add_request("VPN for new hires", requester="sales", supplier="it")
     app.services.add_action("Order laptops", owner="tom-becker")
     org = app.org
