@@ -1,4 +1,8 @@
-"""`icm db check` and `icm db restore`: work on the files directly, since the store refuses to open when one is bad."""
+"""`icm db check` and `icm db restore` of a TinyDB register: work on the files directly, since the store refuses to open when one is bad.
+
+`read_register` reads a whole TinyDB register from a folder (a data/ folder, a copy made by
+`icm db copy`, a backup generation), every file verified first: what a PostgreSQL restore loads.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from icm_tui.errors import BadInput, StoreError
-from icm_tui.store.backups import Backups, Generation
-from icm_tui.store.base import Kind
+from icm_tui.store.backups import MANIFEST, Backups, Generation
+from icm_tui.store.base import Attempt, Kind
 from icm_tui.store.locking import LockTimeout, StoreLock
 from icm_tui.store.storage import atomic_write, read_bytes
-from icm_tui.store.tinydb_store import LOCK_FILE, LOCK_TIMEOUT, META_FILE, SHARD_NAME, decode_meta, verify_file, why
+from icm_tui.store.tinydb_store import (
+    ATTEMPTS_FILE, LOCK_FILE, LOCK_TIMEOUT, META_FILE, SCHEMA, SHARD_NAME, decode_meta, decode_shard, read_attempts,
+    verify_file, why,
+)
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,12 @@ def check(data_dir: Path) -> tuple[bool, list[str]]:
             lines.append(verdict.line())
     if not gens:
         lines.append(f"(no backups in {backups.folder} yet)")
+    attempts = data_dir / ATTEMPTS_FILE
+    loaded = read_bytes(attempts)
+    if loaded is not None:
+        found, skipped = read_attempts(loaded[0])
+        note = f"; {skipped} line(s) cut short by a crash are skipped" if skipped else ""
+        lines.append(FileCheck(attempts, True, f"{len(found)} refused attempt(s) of lost races{note}").line())
     return ok, lines
 
 
@@ -217,3 +230,85 @@ def _restore_locked(data_dir: Path, backups: Backups, chosen: Generation | None)
             os.unlink(data_dir / rel)  # a shard newer than the backup; its copy is in `aside`
     lines.append(f"rolled the store back to backup {chosen.name}; the files it replaced are in {aside}")
     return lines
+
+
+@dataclass
+class Register:
+    """A whole TinyDB register read from a folder, every file verified."""
+
+    folder: Path
+    records: dict[Kind, list]
+    """Each kind's records, in ref order."""
+    attempts: list[Attempt]
+
+
+def read_register(folder: Path) -> Register:
+    """Read and verify every file of the TinyDB register in `folder` (holding its lock when it has one).
+
+    BadInput when `folder` holds no register; StoreError when a file does not parse, a backup's
+    manifest disagrees with its files, a uid is used twice, or the schema is not this icm's.
+    """
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: no such folder")
+    meta_data = read_bytes(folder / META_FILE)
+    if meta_data is None:
+        raise BadInput(f"{folder} holds no icm register (there is no {META_FILE})")
+    lock = None
+    if (folder / LOCK_FILE).exists() and os.access(folder / LOCK_FILE, os.W_OK):
+        lock = StoreLock(folder / LOCK_FILE, LOCK_TIMEOUT)
+        try:
+            lock.acquire()
+        except (LockTimeout, OSError):
+            lock = None  # read anyway: every write replaces one file whole
+    try:
+        return _read_register(folder, meta_data[0])
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _read_register(folder: Path, meta_bytes: bytes) -> Register:
+    def bad(rel: str, detail: str) -> StoreError:
+        return StoreError(f"cannot restore from {folder}: {folder / rel} {detail}; nothing was changed")
+
+    try:
+        meta = decode_meta(meta_bytes)
+    except Exception as error:
+        raise bad(META_FILE, f"does not parse: {why(error)}") from None
+    if meta.schema != SCHEMA:
+        raise bad(META_FILE, f"has schema version {meta.schema}, this icm reads {SCHEMA}")
+    counts: dict[str, int] = {}
+    manifest = None
+    if (folder / MANIFEST).exists():
+        try:
+            manifest = Generation(folder).manifest.files
+        except Exception as error:
+            raise bad(MANIFEST, f"does not parse: {why(error)}") from None
+    records: dict[Kind, list] = {kind: [] for kind in Kind}
+    for rel in live_files(folder):
+        if rel == META_FILE:
+            continue
+        kind_name, _, name = rel.partition("/")
+        kind = Kind(kind_name)
+        loaded = read_bytes(folder / rel)
+        if loaded is None:
+            continue
+        try:
+            shard = decode_shard(kind, loaded[0], int(name[:6]), meta.shard_size.get(kind.value))
+        except Exception as error:
+            raise bad(rel, f"does not parse: {why(error)}") from None
+        counts[rel] = len(shard)
+        records[kind].extend(shard.values())
+    if manifest is not None:
+        for rel, entry in manifest.items():
+            if rel != META_FILE and counts.get(rel) != entry.records:
+                raise bad(rel, f"holds {counts.get(rel, 'no')} records, the backup's manifest says {entry.records}")
+    for kind, found in records.items():
+        uids: dict[str, str] = {}
+        for record in found:
+            if record.uid in uids:
+                raise bad(kind.value, f"has uid {record.uid} twice ({uids[record.uid]} and {record.ref})")
+            uids[record.uid] = record.ref
+    attempts_data = read_bytes(folder / ATTEMPTS_FILE)
+    attempts = read_attempts(attempts_data[0])[0] if attempts_data is not None else []
+    return Register(folder, records, attempts)

@@ -30,7 +30,8 @@ the counter it last saw (one snapshot, so nothing is skipped: the counter row is
 to commit, so revs commit in order); `get()` always reads the row. `version()` is the change
 counter as last received by LISTEN (drained without waiting) or written by this process: a
 dictionary lookup for the TUI's 1 s poll; `wait_for_change()` blocks on the notification for
-callers that want it at once.
+callers that want it at once. A row whose document is not a record (edited by hand, say) is a
+StoreError naming its ref (exit 3) and is left as it is; `icm db check` (pg_admin.py) lists them.
 
 Connection problems (server down, wrong password, network cut) raise StoreError (exit 3) with
 one line naming the server, never the password. TCP keepalives and `tcp_user_timeout` turn a
@@ -322,8 +323,27 @@ class PgStore(Store):
             return int(number)
         return None
 
-    def _decode(self, kind: Kind, text: str | bytes) -> Any:
-        return _DECODERS[kind].decode(text)
+    def _decode(self, kind: Kind, text: str | bytes, num: int | str = "?") -> Any:
+        try:
+            return _DECODERS[kind].decode(text)
+        except msgspec.MsgspecError as error:
+            raise self._unreadable(kind, num, error) from None
+
+    def _decode_rows(self, kind: Kind, rows: list[tuple[int, str]], decoder: msgspec.json.Decoder | None = None) -> list:
+        """The records of (num, doc) rows in one decode; a row that does not decode is named in a StoreError."""
+        try:
+            return (decoder or _LIST_DECODERS[kind]).decode("[" + ",".join(doc for _, doc in rows) + "]")
+        except msgspec.MsgspecError as error:
+            for num, doc in rows:
+                self._decode(kind, doc, num)
+            raise self._unreadable(kind, "?", error) from None
+
+    def _unreadable(self, kind: Kind, num: int | str, error: Exception) -> StoreError:
+        """A stored document that is not a record (edited by hand, say): one line, and the way on."""
+        return StoreError(
+            f"PostgreSQL at {self.where}: {kind.prefix}-{num} cannot be read ({error}); it was left as it is. "
+            f"`icm db check` lists every problem, `icm db restore` brings back a copy"
+        )
 
     def _remember(self, kind: Kind, number: int, record: Any) -> None:
         cache = self._cache[kind]
@@ -363,7 +383,7 @@ class PgStore(Store):
                 # Sorting here, not in SQL: the rows come nearly in order and the server's sort costs more.
                 rows = conn.execute(sql.SQL("SELECT num, doc::text FROM {}").format(_table(kind))).fetchall()
                 rows.sort()
-                records = _LIST_DECODERS[kind].decode("[" + ",".join(doc for _, doc in rows) + "]")
+                records = self._decode_rows(kind, rows)
                 self._cache[kind] = dict(zip((num for num, _ in rows), records))
                 self._sorted[kind] = True
                 if rows:
@@ -371,7 +391,7 @@ class PgStore(Store):
             else:
                 query = sql.SQL("SELECT num, doc::text FROM {} WHERE rev > %s ORDER BY num").format(_table(kind))
                 for num, doc in conn.execute(query, (since,)):
-                    self._remember(kind, num, self._decode(kind, doc))
+                    self._remember(kind, num, self._decode(kind, doc, num))
             last = conn.execute("SELECT last FROM icm_counters WHERE kind = %s", (kind.value,)).fetchone()
         self._watermark[kind] = changes
         self._epoch[kind] = epoch
@@ -398,7 +418,7 @@ class PgStore(Store):
             row = conn.execute(query, (value,)).fetchone()
         if row is None:
             raise UnknownRef(f"no {kind.value[:-1]} {key!r}")
-        record = self._decode(kind, row[1])
+        record = self._decode(kind, row[1], row[0])
         self._remember(kind, row[0], record)
         return record
 
@@ -500,13 +520,13 @@ class PgStore(Store):
             if seen is None:
                 # The record before waiting for the row lock: what tells a lost race from a plain refusal.
                 before = conn.execute(read, (value,)).fetchone()
-                seen = self._decode(kind, before[1]) if before else None
+                seen = self._decode(kind, before[1], before[0]) if before else None
             with conn.transaction():
                 row = conn.execute(query, (value,)).fetchone()
                 if row is None:
                     raise UnknownRef(f"no {kind.value[:-1]} {key!r}")
                 number = row[0]
-                current = self._decode(kind, row[1])
+                current = self._decode(kind, row[1], row[0])
                 try:
                     record = change(current)
                 except IcmError as error:
@@ -584,7 +604,7 @@ class PgStore(Store):
         with self._lock, self._db() as conn:
             rows = conn.execute("SELECT num, doc::text FROM icm_actions").fetchall()
         rows.sort()
-        return _SUMMARY_DECODER.decode("[" + ",".join(doc for _, doc in rows) + "]")
+        return self._decode_rows(Kind.ACTIONS, rows, _SUMMARY_DECODER)
 
     def action_candidates(self, wanted: Any) -> list:
         return self.actions_where(wanted)
@@ -619,7 +639,7 @@ class PgStore(Store):
                     raise
                 return [a for a in self.all(Kind.ACTIONS) if _matches_indexed(a, wanted)]
         rows.sort()
-        return _LIST_DECODERS[Kind.ACTIONS].decode("[" + ",".join(doc for _, doc in rows) + "]")
+        return self._decode_rows(Kind.ACTIONS, rows)
 
     # ------------------------------------------------------------ polling
 
@@ -731,22 +751,11 @@ class PgStore(Store):
         return found
 
     def add_attempts(self, attempts: Iterable[Attempt]) -> int:
-        rows = []
-        for attempt in attempts:
-            doc = _ENCODER.encode(attempt)
-            op_id = str(uuid.uuid5(_ATTEMPT_IDS, doc.decode()))
-            rows.append((op_id, attempt.at, attempt.by, attempt.kind, attempt.ref, attempt.reason, doc.decode()))
-        if not rows:
+        incoming = list(attempts)
+        if not incoming:
             return 0
         with self._lock, self._db() as conn, conn.transaction():
-            added = 0
-            for row in rows:
-                added += conn.execute(
-                    "INSERT INTO icm_ops (op_id, at, actor, kind, ref, op, outcome, message, attempted)"
-                    " VALUES (%s, %s, %s, %s, %s, 'update', 'refused', %s, %s::json) ON CONFLICT (op_id) DO NOTHING",
-                    row,
-                ).rowcount
-        return added
+            return insert_attempts(conn, incoming)
 
     # ------------------------------------------------------------ offline: notices and the spool
 
@@ -1082,13 +1091,31 @@ def migrate(conn: psycopg.Connection, where: str = "") -> int:
 
 def content_hash(store: Store, kind: Kind) -> CopyLine:
     """How many records of `kind` a store holds and the SHA-256 of their JSON, in ref order."""
+    return records_hash(kind, store.all(kind))
+
+
+def records_hash(kind: Kind, records: Iterable[Any]) -> CopyLine:
+    """How many `records` there are and the SHA-256 of their JSON, in ref order (what `content_hash` says of a store)."""
     digest = hashlib.sha256()
     count = 0
-    for record in sorted(store.all(kind), key=lambda r: ref_number(r.ref)):
+    for record in sorted(records, key=lambda r: ref_number(r.ref)):
         digest.update(_ENCODER.encode(record))
         digest.update(b"\n")
         count += 1
     return CopyLine(kind, count, digest.hexdigest())
+
+
+def insert_attempts(conn: psycopg.Connection, attempts: Iterable[Attempt]) -> int:
+    """Keep attempts made elsewhere in the op log (in the caller's transaction), each once; how many were new."""
+    added = 0
+    for attempt in attempts:
+        doc = _ENCODER.encode(attempt).decode()
+        added += conn.execute(
+            "INSERT INTO icm_ops (op_id, at, actor, kind, ref, op, outcome, message, attempted)"
+            " VALUES (%s, %s, %s, %s, %s, 'update', 'refused', %s, %s::json) ON CONFLICT (op_id) DO NOTHING",
+            (str(uuid.uuid5(_ATTEMPT_IDS, doc)), attempt.at, attempt.by, attempt.kind, attempt.ref, attempt.reason, doc),
+        ).rowcount
+    return added
 
 
 def copy_register(source: Store, target: Store, *, batch: int = 10_000) -> list[CopyLine]:
@@ -1100,4 +1127,5 @@ def copy_register(source: Store, target: Store, *, batch: int = 10_000) -> list[
         records = source.all(kind)
         for start in range(0, len(records), batch):
             target.put_many(kind, records[start:start + batch])
+    target.add_attempts(source.attempts())  # what `icm action show` lists with the histories
     return [content_hash(source, kind) for kind in Kind]
