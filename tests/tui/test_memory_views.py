@@ -165,3 +165,31 @@ def test_streamed_views_on_every_backend(store):
     assert [a.ref for a in store.iter_action_summaries()] == [a.ref for a in full]
     noted = list(store.iter_action_summaries(notes=True))
     assert [[e.note for e in a.history if e.note] for a in noted] == [[e.note for e in a.history if e.note] for a in full]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_help_and_quit_fit_in_the_footer(tmp_path, size):
+    from textual.widgets._footer import FooterKey
+
+    from icm_tui.store import MemoryStore
+    from icm_tui.tui.app import IcmApp
+    from icm_tui.tui.dialogs.help import HelpScreen
+    from icm_tui.tui.screens.actions import ActionsScreen
+    from icm_tui.workspace import Workspace
+
+    store = MemoryStore()
+    store.put_many(Kind.ACTIONS, items(30))
+    app = IcmApp(Workspace(tmp_path), store=store, org=ORG, clock=lambda: NOW, poll=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await app.push_screen(ActionsScreen())
+        await app.settle()
+        await pilot.pause()
+        shown = {
+            key.description for key in app.screen.query(FooterKey)
+            if key.region.width and key.region.right <= size[0]
+        }
+        assert {"Filter", "Owner", "Status", "Help", "Quit"} <= shown
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)

@@ -156,6 +156,10 @@ class ActionsScreen(Screen):
         Binding("r", "department('requester')", "Requester", tooltip="Only what one department requested", id="actions.requester"),
         Binding("t", "cycle_status", "Status", tooltip="Cycle the status filter", id="actions.status"),
         Binding("O", "toggle('overdue')", "Overdue", tooltip="Only overdue items (toggle)", id="actions.overdue"),
+        # The footer is cut at its end: at 80 columns it shows the keys up to here, so help and quit
+        # (the app's, drawn after the screen's) are declared again before the rarer quick filters.
+        Binding("question_mark", "app.help", "Help", key_display="?", id="actions.help"),
+        Binding("ctrl+q", "app.quit", "Quit", id="actions.quit"),
         Binding("E", "toggle('escalated')", "Escalated", tooltip="Only escalated items (toggle)", id="actions.escalated"),
         Binding("A", "toggle('awaiting')", "Awaiting", tooltip="Only items awaiting confirmation (toggle)", id="actions.awaiting"),
         Binding("S", "cycle_sort", "Sort", tooltip="Sort by due date, age or carry count", id="actions.sort"),
