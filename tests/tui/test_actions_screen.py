@@ -1,4 +1,9 @@
-"""The actions screen, driven as a facilitator would: filter, open, note, done, confirm, reopen."""
+"""The actions screen, driven as a facilitator would: filter, open, note, done, confirm, reopen.
+
+The tests run on each store backend (`workspace_store`), since the screen reads and filters
+through the store (PostgreSQL answers indexed filters in SQL); the layout and search-text tests,
+which are about the widgets alone, on memory.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from runner_helpers import workspace_store  # noqa: F401 (a fixture)
 
 from icm_tui.domain.models import EventKind, Status
 from icm_tui.domain.org import Department, Org, Person
@@ -54,8 +60,8 @@ def seed(store: Store) -> Services:
     return services
 
 
-def make_app(tmp_path: Path, store: Store | None = None, poll: bool = False) -> IcmApp:
-    store = store if store is not None else MemoryStore()
+def make_app(tmp_path: Path, store: Store, poll: bool = False) -> IcmApp:
+    """The app on `store`, seeded unless the test did."""
     if not store.actions():
         seed(store)
     return IcmApp(Workspace(tmp_path), store=store, org=ORG, clock=clock, poll=poll)
@@ -92,8 +98,8 @@ async def type_answer(pilot, text: str) -> None:
     await pilot.press("enter")
 
 
-async def test_owner_overdue_note_done_confirm(tmp_path):
-    app = make_app(tmp_path)
+async def test_owner_overdue_note_done_confirm(tmp_path, workspace_store):
+    app = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_screen(app, pilot)
         assert refs(screen) == ["A-1", "A-3", "A-4", "A-5", "A-2"]
@@ -150,8 +156,8 @@ async def test_owner_overdue_note_done_confirm(tmp_path):
     assert [(p.rater, p.about, p.score) for p in pulses] == [("sales", "it", 4)]
 
 
-async def test_reopen_with_reason_shows_count_and_history(tmp_path):
-    app = make_app(tmp_path)
+async def test_reopen_with_reason_shows_count_and_history(tmp_path, workspace_store):
+    app = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_screen(app, pilot)
         await pilot.press("slash")
@@ -180,8 +186,8 @@ async def test_reopen_with_reason_shows_count_and_history(tmp_path):
         assert "A-5" in table_text(screen) and "open" in table_text(screen)
 
 
-async def test_markup_in_titles_is_literal(tmp_path):
-    app = make_app(tmp_path)
+async def test_markup_in_titles_is_literal(tmp_path, workspace_store):
+    app = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_screen(app, pilot)
         assert "fix [/] parser [red]x" in table_text(screen)
@@ -199,8 +205,8 @@ async def test_markup_in_titles_is_literal(tmp_path):
         app.save_screenshot(str(tmp_path / "markup.svg"))  # a full render: must not raise
 
 
-async def test_forbidden_transitions_are_disabled_and_explained(tmp_path):
-    app = make_app(tmp_path)
+async def test_forbidden_transitions_are_disabled_and_explained(tmp_path, workspace_store):
+    app = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = await open_screen(app, pilot)
         assert screen.query_one(ActionTable).current.ref == "A-1"  # open
@@ -224,8 +230,8 @@ async def test_forbidden_transitions_are_disabled_and_explained(tmp_path):
         assert screen.check_action("start", ()) is None
 
 
-async def test_push_due_checks_the_date_and_reassign_completes(tmp_path):
-    app = make_app(tmp_path)
+async def test_push_due_checks_the_date_and_reassign_completes(tmp_path, workspace_store):
+    app = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_screen(app, pilot)
         await pilot.press("u")
@@ -254,10 +260,9 @@ async def test_push_due_checks_the_date_and_reassign_completes(tmp_path):
         assert "reassigned Zhang Wei → Anna Schmidt" in detail_text(screen)
 
 
-async def test_reload_keeps_cursor_and_filter(tmp_path):
-    store = MemoryStore()
-    services = seed(store)
-    app = make_app(tmp_path, store)
+async def test_reload_keeps_cursor_and_filter(tmp_path, workspace_store):
+    services = seed(workspace_store)
+    app = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_screen(app, pilot)
         await pilot.press("slash", *"zhang", "enter")
@@ -279,8 +284,8 @@ async def test_reload_keeps_cursor_and_filter(tmp_path):
         assert "seen by the other terminal" in detail_text(screen)
 
 
-async def test_status_sort_and_escape(tmp_path):
-    app = make_app(tmp_path)
+async def test_status_sort_and_escape(tmp_path, workspace_store):
+    app = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_screen(app, pilot)
         await pilot.press("A")  # awaiting confirmation
@@ -303,7 +308,7 @@ async def test_status_sort_and_escape(tmp_path):
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20), (200, 50)])
 async def test_layouts(tmp_path, size):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, MemoryStore())  # where the panels go: the store plays no part
     async with app.run_test(size=size) as pilot:
         screen = await open_screen(app, pilot)
         table = screen.query_one(ActionTable)
@@ -340,7 +345,7 @@ import sys
 from icm_tui.services import Services
 from icm_tui.store import open_store
 
-store = open_store(sys.argv[1])
+store = open_store(sys.argv[1])  # $ICM_STORE names a PostgreSQL register
 services = Services(store, actor="other-terminal")
 services.add_action("Added in the other terminal", owner="anna", requester="sales", due="2026-12-24")
 services.start("A-2")
@@ -349,15 +354,16 @@ store.close()
 """
 
 
-async def test_changes_by_another_process_appear(tmp_path):
+async def test_changes_by_another_process_appear(tmp_path, register):
+    """TinyDB's changes are found by the poll, PostgreSQL's pushed by LISTEN/NOTIFY."""
     import asyncio
+    import os
     import subprocess
     import sys
 
-    from icm_tui.store import open_store
-
-    store = open_store(tmp_path / "data")
+    store = register.open(tmp_path)
     seed(store)
+    env = {k: v for k, v in {**os.environ, **register.env()}.items() if v is not None}
     app = make_app(tmp_path, store, poll=True)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -369,7 +375,7 @@ async def test_changes_by_another_process_appear(tmp_path):
 
             done = await asyncio.to_thread(
                 subprocess.run, [sys.executable, "-c", OTHER_PROCESS, str(tmp_path / "data")],
-                capture_output=True, text=True, timeout=60,
+                capture_output=True, text=True, timeout=60, env=env,
             )
             assert done.returncode == 0, done.stderr
             for _ in range(50):  # the app polls every second; allow up to 5 s
@@ -386,10 +392,10 @@ async def test_changes_by_another_process_appear(tmp_path):
         store.close()
 
 
-async def test_export_writes_the_filtered_list(tmp_path):
+async def test_export_writes_the_filtered_list(tmp_path, workspace_store):
     import csv
 
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         screen = await open_screen(app, pilot)
         await pilot.press("slash", *"zhang", "enter", "x")
