@@ -16,10 +16,10 @@ from icm_tui.errors import BadInput, StoreError
 from icm_tui.store.backups import MANIFEST, Backups, Generation
 from icm_tui.store.base import Attempt, Kind
 from icm_tui.store.locking import LockTimeout, StoreLock
-from icm_tui.store.storage import atomic_write, read_bytes
+from icm_tui.store.storage import atomic_write, encode, read_bytes
 from icm_tui.store.tinydb_store import (
-    ATTEMPTS_FILE, LOCK_FILE, LOCK_TIMEOUT, META_FILE, SCHEMA, SHARD_NAME, decode_meta, decode_shard, read_attempts,
-    verify_file, why,
+    ATTEMPTS_FILE, DEFAULT_SHARD_SIZE, LOCK_FILE, LOCK_TIMEOUT, META_FILE, META_TABLE, SCHEMA, SHARD_NAME, Meta,
+    decode_meta, decode_shard, encode_records, read_attempts, shard_name, verify_file, why,
 )
 
 
@@ -312,3 +312,34 @@ def _read_register(folder: Path, meta_bytes: bytes) -> Register:
     attempts_data = read_bytes(folder / ATTEMPTS_FILE)
     attempts = read_attempts(attempts_data[0])[0] if attempts_data is not None else []
     return Register(folder, records, attempts)
+
+
+def write_register(folder: Path, records: dict[Kind, list]) -> None:
+    """Write `records` as a new TinyDB register in `folder` (which must not exist), each file atomically.
+
+    What TinyDBStore.put_many would make, without its per-record work: a PostgreSQL restore keeps
+    the register it replaces this way while writers wait.
+    """
+    import datetime as _dt
+
+    import msgspec
+
+    from icm_tui.store.base import ref_number
+
+    folder.mkdir(parents=True)
+    for kind, found in records.items():
+        size = DEFAULT_SHARD_SIZE[kind]
+        shards: dict[int, dict[int, object]] = {}
+        for record in found:
+            number = ref_number(record.ref)
+            shards.setdefault(number // size, {})[number] = record
+        if shards:
+            (folder / kind.value).mkdir()
+        for index, held in sorted(shards.items()):
+            atomic_write(folder / kind.value / shard_name(index), encode_records(kind, dict(sorted(held.items()))))
+    meta = Meta(
+        schema=SCHEMA,
+        shard_size={kind.value: DEFAULT_SHARD_SIZE[kind] for kind in Kind},
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    atomic_write(folder / META_FILE, encode({META_TABLE: {"1": msgspec.to_builtins(meta)}}))

@@ -44,7 +44,7 @@ from psycopg.conninfo import conninfo_to_dict
 from icm_tui.domain import lifecycle
 from icm_tui.domain.models import EventKind, Status
 from icm_tui.errors import BadInput, StoreError
-from icm_tui.store.admin import Register, _aside_folder
+from icm_tui.store.admin import Register, _aside_folder, write_register
 from icm_tui.store.base import Attempt, Kind
 from icm_tui.store.pg_store import (
     _DECODERS, _ENCODER, SPOOL_FILE, PgStore, _actor, _libpq_reason, _table, describe_url, insert_attempts,
@@ -414,22 +414,18 @@ def read_kind(conn: psycopg.Connection, kind: Kind) -> list:
 
 def keep_aside(conn: psycopg.Connection, data_dir: Path) -> Path:
     """Write the records the register holds to a TinyDB folder in data/corrupt/ (rows that do not decode: as they are)."""
-    from icm_tui.store.tinydb_store import TinyDBStore
-
     folder = _aside_folder(data_dir, "replaced-postgresql")
+    records: dict[Kind, list] = {}
     undecodable: list[bytes] = []
+    for kind in Kind:
+        records[kind] = []
+        for num, doc in conn.execute(sql.SQL("SELECT num, doc::text FROM {} ORDER BY num").format(_table(kind))):
+            try:
+                records[kind].append(_DECODERS[kind].decode(doc))
+            except msgspec.MsgspecError:
+                undecodable.append(msgspec.json.encode({"kind": kind.value, "num": num, "doc": doc}))
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        with TinyDBStore(folder) as kept:
-            for kind in Kind:
-                records = []
-                for num, doc in conn.execute(sql.SQL("SELECT num, doc::text FROM {} ORDER BY num").format(_table(kind))):
-                    try:
-                        records.append(_DECODERS[kind].decode(doc))
-                    except msgspec.MsgspecError:
-                        undecodable.append(msgspec.json.encode({"kind": kind.value, "num": num, "doc": doc}))
-                kept.put_many(kind, records)
-        shutil.rmtree(folder / "backups", ignore_errors=True)  # the empty generation its first write took
+        write_register(folder, records)
         if undecodable:
             (folder / "undecodable.jsonl").write_bytes(b"\n".join(undecodable) + b"\n")
     except OSError as error:
