@@ -1,6 +1,11 @@
-"""The app shell: help, palette commands from bindings, background store work."""
+"""The app shell: help, palette commands from bindings, background store work.
+
+Store work off the event loop runs on each backend (`workspace_store`); the dialogs on memory.
+"""
 
 from __future__ import annotations
+
+from runner_helpers import workspace_store  # noqa: F401 (a fixture)
 
 from icm_tui.store import MemoryStore
 from icm_tui.tui.app import IcmApp
@@ -20,8 +25,8 @@ async def test_help_opens_and_closes(tmp_path):
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_submit_runs_off_loop_and_reports_errors(tmp_path):
-    app = IcmApp(Workspace(tmp_path), store=MemoryStore(), poll=False)
+async def test_submit_runs_off_loop_and_reports_errors(tmp_path, workspace_store):
+    app = IcmApp(Workspace(tmp_path), store=workspace_store, poll=False)
     results = []
     async with app.run_test(size=(80, 24)) as pilot:
         app.submit(lambda: app.services.add_action("Fix [/] parser", owner="li"), results.append)

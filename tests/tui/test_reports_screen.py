@@ -1,16 +1,20 @@
-"""The reports screen: figures computed off the event loop, the department wall as a heat map."""
+"""The reports screen: figures computed off the event loop, the department wall as a heat map.
+
+The figures are read from the store, so they are checked on each backend (`workspace_store`).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
 from rich.text import Text
+from runner_helpers import workspace_store  # noqa: F401 (a fixture)
 from textual.widgets import DataTable, Sparkline, Static, TabbedContent
 
 from icm_tui.domain.models import ActionItem
 from icm_tui.domain.org import Department, Org, Person
 from icm_tui.services import Services
-from icm_tui.store import MemoryStore
+from icm_tui.store import MemoryStore, Store
 from icm_tui.store.base import Kind
 from icm_tui.tui.app import IcmApp
 from icm_tui.tui.dialogs import PromptDialog
@@ -43,10 +47,10 @@ ORG = Org(
 )
 
 
-def make_app(tmp_path) -> tuple[IcmApp, Services]:
+def make_app(tmp_path, store: Store) -> tuple[IcmApp, Services]:
     """Sales waits on an overdue HR item and rated HR 1: the highest wall. IT serves HR well."""
     clock = Clock()
-    services = Services(MemoryStore(), ORG, clock=clock, actor="test")
+    services = Services(store, ORG, clock=clock, actor="test")
     clock.now = datetime(2026, 11, 2, 9, tzinfo=TZ)
     services.add_action("Laptops", owner="zhang", requester="sales", due="2026-12-20")
     clock.now = datetime(2026, 11, 10, 9, tzinfo=TZ)
@@ -84,8 +88,8 @@ def plain(widget: Static) -> str:
     return rendered.plain if isinstance(rendered, Text) else str(rendered)
 
 
-async def test_the_worst_pair_is_found_in_the_matrix(tmp_path):
-    app, _ = make_app(tmp_path)
+async def test_the_worst_pair_is_found_in_the_matrix(tmp_path, workspace_store):
+    app, _ = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_reports(app, pilot)
         await pilot.press("3")
@@ -109,8 +113,8 @@ async def test_the_worst_pair_is_found_in_the_matrix(tmp_path):
         assert table.get_cell("hr", "hr").plain == "·"
 
 
-async def test_suppliers_with_sparklines_and_literal_titles_at_risk(tmp_path):
-    app, _ = make_app(tmp_path)
+async def test_suppliers_with_sparklines_and_literal_titles_at_risk(tmp_path, workspace_store):
+    app, _ = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_reports(app, pilot)
         suppliers = screen.query_one("#suppliers-table", DataTable)
@@ -131,8 +135,8 @@ async def test_suppliers_with_sparklines_and_literal_titles_at_risk(tmp_path):
         assert row[5].plain == "carried 2 times"
 
 
-async def test_window_change_recomputes(tmp_path):
-    app, _ = make_app(tmp_path)
+async def test_window_change_recomputes(tmp_path, workspace_store):
+    app, _ = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_reports(app, pilot)
         assert screen.report.since == date(2026, 6, 16)
@@ -149,7 +153,7 @@ async def test_window_change_recomputes(tmp_path):
 
 
 async def test_every_key_is_a_palette_command(tmp_path):
-    app, _ = make_app(tmp_path)
+    app, _ = make_app(tmp_path, MemoryStore())  # the screen's bindings: the store plays no part
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_reports(app, pilot)
         titles = {command.title for command in app.get_system_commands(screen)}

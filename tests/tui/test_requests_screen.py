@@ -1,16 +1,20 @@
-"""The requests screen: accept into an action, decline, merge, raise, as a facilitator would."""
+"""The requests screen: accept into an action, decline, merge, raise, as a facilitator would.
+
+Every answer is written to and read back from the store, on each backend (`workspace_store`).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
 from rich.text import Text
+from runner_helpers import workspace_store  # noqa: F401 (a fixture)
 from textual.widgets import DataTable, Static
 
 from icm_tui.domain.models import RequestStatus
 from icm_tui.domain.org import Department, Org, Person, Service
 from icm_tui.services import Services
-from icm_tui.store import MemoryStore
+from icm_tui.store import MemoryStore, Store
 from icm_tui.tui.app import IcmApp
 from icm_tui.tui.dialogs import PromptDialog
 from icm_tui.tui.dialogs.request import RequestDialog
@@ -37,8 +41,7 @@ ORG = Org(
 )
 
 
-def make_app(tmp_path) -> tuple[IcmApp, Services]:
-    store = MemoryStore()
+def make_app(tmp_path, store: Store) -> tuple[IcmApp, Services]:
     services = Services(store, ORG, clock=lambda: NOW, actor="wang-fang")
     services.add_request("Monitors for the [red]sales[/] floor", requester="sales", supplier="it", details="fix [/] parser")
     services.add_request("Interview rooms", requester="sales", supplier="hr")
@@ -62,8 +65,8 @@ def panel_text(screen: RequestsScreen) -> str:
     return rendered.plain if isinstance(rendered, Text) else str(rendered)
 
 
-async def test_accept_a_request_into_an_action(tmp_path):
-    app, services = make_app(tmp_path)
+async def test_accept_a_request_into_an_action(tmp_path, workspace_store):
+    app, services = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_requests(app, pilot)
         table = screen.query_one(DataTable)
@@ -97,8 +100,8 @@ async def test_accept_a_request_into_an_action(tmp_path):
         assert "accepted → A-2 by wang-fang" in panel_text(screen)
 
 
-async def test_decline_with_a_reason_and_merge(tmp_path):
-    app, services = make_app(tmp_path)
+async def test_decline_with_a_reason_and_merge(tmp_path, workspace_store):
+    app, services = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_requests(app, pilot)
         await pilot.press("d")
@@ -131,8 +134,8 @@ async def test_decline_with_a_reason_and_merge(tmp_path):
         assert screen.check_action("accept", ()) is None
 
 
-async def test_new_request_and_status_filter(tmp_path):
-    app, services = make_app(tmp_path)
+async def test_new_request_and_status_filter(tmp_path, workspace_store):
+    app, services = make_app(tmp_path, workspace_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_requests(app, pilot)
         await pilot.press("n")
@@ -156,7 +159,7 @@ async def test_new_request_and_status_filter(tmp_path):
 
 
 async def test_every_key_is_a_palette_command(tmp_path):
-    app, _ = make_app(tmp_path)
+    app, _ = make_app(tmp_path, MemoryStore())  # the screen's bindings: the store plays no part
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_requests(app, pilot)
         titles = {command.title for command in app.get_system_commands(screen)}
