@@ -1,5 +1,8 @@
 """Snapshots of the home screen, the runner and a review at 120x40, on fixed data and a frozen clock.
 
+Each runs on every store backend (`workspace_store`): the same records must draw the same
+screen, so the three snapshots of a test are identical files.
+
 Update after an intended change with `pytest tests/tui/test_snapshots.py --snapshot-update`, and
 look at the report before committing.
 """
@@ -9,19 +12,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from runner_helpers import NOW, Clock, make_app, make_workspace, settle
+from runner_helpers import workspace_store  # noqa: F401 (a fixture)
 
 from icm_tui.domain.loader import load_agenda, load_workspace_org
 from icm_tui.services import Services
-from icm_tui.store import MemoryStore
+from icm_tui.store import Store
 from icm_tui.tui.screens.runner import RunnerScreen
 
 SIZE = (120, 40)
 
 
-def seeded(tmp_path):
+def seeded(tmp_path, store: Store):
     """A workspace with one ended weekly meeting, its follow-ups, and a second meeting still running."""
     workspace = make_workspace(tmp_path)
-    store = MemoryStore()
     org = load_workspace_org(workspace)
     agenda = load_agenda(workspace.agendas_dir / "weekly-coordination.yaml", org)
     last_week = Clock(NOW - timedelta(days=7))
@@ -47,8 +50,8 @@ def seeded(tmp_path):
     return workspace, store, now, running.ref
 
 
-def test_home(snap_compare, tmp_path):
-    workspace, store, clock, _ = seeded(tmp_path)
+def test_home(snap_compare, tmp_path, workspace_store):
+    workspace, store, clock, _ = seeded(tmp_path, workspace_store)
     app = make_app(workspace, store, clock)
 
     async def ready(pilot):
@@ -57,8 +60,8 @@ def test_home(snap_compare, tmp_path):
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
-def test_runner_discussion(snap_compare, tmp_path):
-    workspace, store, clock, ref = seeded(tmp_path)
+def test_runner_discussion(snap_compare, tmp_path, workspace_store):
+    workspace, store, clock, ref = seeded(tmp_path, workspace_store)
     app = make_app(workspace, store, clock)
 
     async def ready(pilot):
@@ -69,8 +72,8 @@ def test_runner_discussion(snap_compare, tmp_path):
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
-def test_runner_review(snap_compare, tmp_path):
-    workspace, store, clock, ref = seeded(tmp_path)
+def test_runner_review(snap_compare, tmp_path, workspace_store):
+    workspace, store, clock, ref = seeded(tmp_path, workspace_store)
     app = make_app(workspace, store, clock)
 
     async def ready(pilot):
