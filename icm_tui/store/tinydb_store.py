@@ -86,8 +86,9 @@ LOCK_TIMEOUT = 10.0
 DEFAULT_SHARD_SIZE = {Kind.ACTIONS: 1000, Kind.MEETINGS: 100, Kind.REQUESTS: 1000, Kind.PULSES: 1000}
 SHARD_NAME = re.compile(r"^(\d{6})\.json$")
 OPEN_DBS = 4
-FULL_ACTION_SHARDS = 8
-"""Actions shards kept parsed with their histories (LRU); lists use the lighter summaries of all."""
+FULL_ACTION_SHARDS = 4
+"""Actions shards kept parsed with their histories (LRU; ~2.5 MB each at 1,000 items): the detail
+panel's and the writes' recent ones. Lists and reports stream the shards (iter_action_summaries)."""
 """TinyDB files kept open (with their parsed documents) between writes: the hot shards."""
 
 Migration = Callable[["TinyDBStore"], None]
@@ -120,6 +121,15 @@ class _Notes(msgspec.Struct, gc=False):
 
 _NOTES_DECODER = msgspec.json.Decoder(dict[str, dict[str, _Notes]])
 """Only the notes of each item's history: what filter-as-you-type searches."""
+
+
+class _SummaryNotes(ActionSummary, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """An action item without its history but for its notes: a list's row and its search text, in one parse."""
+
+    history: tuple[_NoteEvent, ...] = ()
+
+
+_SUMMARY_NOTES_DECODER = msgspec.json.Decoder(dict[str, dict[str, _SummaryNotes]])
 
 
 class _SummaryNotes(ActionSummary, frozen=True, kw_only=True, omit_defaults=True, gc=False):

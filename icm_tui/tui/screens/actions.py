@@ -244,7 +244,7 @@ class ActionsScreen(Screen):
     def watch_show_detail(self, show: bool) -> None:
         self.set_class(not show, "-no-detail")
         if show and self.is_mounted:
-            self._show_detail(self._current())
+            self._show_detail(self._current(), reread=True)  # not read while hidden: it may have changed
 
     def on_unmount(self) -> None:
         # Let the rows go with the screen (~20 MB at 50,000 items), not at a later full GC pass.
