@@ -132,15 +132,6 @@ class _SummaryNotes(ActionSummary, frozen=True, kw_only=True, omit_defaults=True
 _SUMMARY_NOTES_DECODER = msgspec.json.Decoder(dict[str, dict[str, _SummaryNotes]])
 
 
-class _SummaryNotes(ActionSummary, frozen=True, kw_only=True, omit_defaults=True, gc=False):
-    """An action item without its history but for its notes: a list's row and its search text, in one parse."""
-
-    history: tuple[_NoteEvent, ...] = ()
-
-
-_SUMMARY_NOTES_DECODER = msgspec.json.Decoder(dict[str, dict[str, _SummaryNotes]])
-
-
 def summary_of(item: Any) -> ActionSummary:
     """The ActionSummary of a full action item."""
     return ActionSummary(**{name: getattr(item, name) for name in ActionSummary.__struct_fields__})
