@@ -205,6 +205,32 @@ def test_a_new_kind_folder_that_cannot_be_made_is_one_line_exit_3(tinydb_workspa
     assert result.stderr.count("\n") == 1 and "write access" in result.stderr
 
 
+def test_a_register_that_may_only_be_read_is_one_line_exit_3_on_writes(pg_server, tmp_path):
+    # PostgreSQL's counterpart of the unwritable folder above: a role granted SELECT only.
+    import pg
+    from backends import Backend
+
+    if not isinstance(pg_server, pg.Cluster):
+        pytest.skip("creates a role: only on the throwaway cluster")
+    url = pg_server.new_schema()
+    schema = url.rsplit("%3D", 1)[1]  # ...?options=-csearch_path%3D<schema>
+    owner = Site(tmp_path, Backend("postgresql", url))
+    shutil.copytree(ROOT / "agendas", tmp_path / "agendas")
+    assert owner.icm("action", "add", "Laptops", "--owner", "zhang-wei").exit_code == 0
+    role = f"reader_{schema}"
+    for statement in (f"CREATE ROLE {role} LOGIN", f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+                      f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}"):
+        pg_server.psql(statement, pg.DATABASE)
+    reader = Site(tmp_path, Backend("postgresql", pg_server.url(schema, user=role)))
+    before = owner.state()
+    assert reader.icm("actions").exit_code == 0 and reader.icm("report").exit_code == 0
+    for args in (["action", "add", "x", "--owner", "zhang-wei"], ["action", "start", "A-1"]):
+        result = reader.icm(*args)
+        assert result.exit_code == 3, (args, result.output, result.exception)
+        assert result.stderr.count("\n") == 1 and "permission denied" in result.stderr
+    assert owner.state() == before
+
+
 @pytest.mark.parametrize("ref", ["A-¹", "A-①", "a-١", "A-𝟏", "A-0", "A-999999999999", "M-1", " A -1", ""])
 @pytest.mark.parametrize("command", [["action", "show"], ["action", "start"], ["export", "minutes"], ["request", "accept"]])
 def test_odd_refs_are_unknown_refs_not_tracebacks(workspace, ref, command):
