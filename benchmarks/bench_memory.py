@@ -97,8 +97,11 @@ class Sampler:
 class Terminal:
     """`icm` in a private tmux server: send keys, read the screen."""
 
+    runs = 0
+
     def __init__(self, workspace: Path, size: str) -> None:
-        self.socket = f"icm-bench-memory-{os.getpid()}"
+        Terminal.runs += 1
+        self.socket = f"icm-bench-memory-{os.getpid()}-{Terminal.runs}"
         cols, rows = size.split("x")
         command = (
             f"exec env TERM=xterm-256color COLORTERM=truecolor {sys.executable} -m icm_tui -w {workspace}"
@@ -107,7 +110,10 @@ class Terminal:
         self.pid = int(self._tmux("list-panes", "-t", "bench", "-F", "#{pane_pid}").strip())
 
     def _tmux(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True).stdout
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
 
     def screen(self) -> str:
         """The screen as text."""
@@ -162,7 +168,7 @@ def one_run(workspace: Path, actions: int, size: str) -> dict[str, dict[str, flo
             hwm_at[name + ".end"] = hwm
 
         phase("home")
-        term.wait(f"{actions} action items", "Departments as suppliers")
+        term.wait(f"{actions} action items")  # the banner, once the register is read
         settle("home")
 
         phase("actions")
@@ -182,14 +188,14 @@ def one_run(workspace: Path, actions: int, size: str) -> dict[str, dict[str, flo
 
         phase("reports")
         term.keys("Escape")
-        term.wait("Departments as suppliers")
+        term.wait("Run a meeting")  # the home screen's footer
         term.keys("R")
         term.wait("w: window", "Reports —")
         settle("reports")
 
         phase("back")
         term.keys("Escape")
-        term.wait("Departments as suppliers")
+        term.wait("Run a meeting")
         settle("back")
         peak = status_kb(term.pid)[1]
         term.keys("C-q")

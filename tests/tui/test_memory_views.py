@@ -193,3 +193,22 @@ async def test_help_and_quit_fit_in_the_footer(tmp_path, size):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+
+
+def test_a_rowset_goes_when_let_go_even_with_rows_made():
+    import gc
+    import weakref
+
+    rowset = RowSet.build(items(30), TODAY, ORG)
+    shown = RowList(rowset, list(rowset.order(SortKey.DUE)))
+    rows = shown[:10]
+    gone = weakref.ref(rowset)
+    paused = gc.isenabled()
+    gc.disable()  # freed by reference counting, not at some later full GC pass
+    try:
+        del rowset, shown
+        assert gone() is None
+        assert rows[0].rowset is None and rows[0].text("title") == rows[0].title  # a row outliving it still draws
+    finally:
+        if paused:
+            gc.enable()

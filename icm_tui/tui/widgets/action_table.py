@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 import sys
+import weakref
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -123,10 +124,13 @@ class ActionRow:
     """One item as the table draws it and the screen acts on it, made from a `RowSet` when asked for.
 
     Only the rows on screen (and the one under the cursor) are ever made; the full item with its
-    history is read from the store when the detail panel shows it.
+    history is read from the store when the detail panel shows it. A row holds its RowSet weakly:
+    the set caches rows, and a cycle would keep 50,000 items' columns alive after the screen
+    closed, until the next full GC pass.
     """
 
-    rowset: "RowSet"
+    source: "weakref.ref[RowSet]"
+    """The RowSet it was made from."""
     index: int
     """Its position in the rowset's columns."""
     ref: str
@@ -140,7 +144,14 @@ class ActionRow:
     overdue: bool
     escalated: bool
     awaiting: bool
+    names: Names
+    today: date
     cells: dict[str, str] | None = None
+
+    @property
+    def rowset(self) -> "RowSet | None":
+        """The RowSet it was made from (None once that is gone)."""
+        return self.source()
 
     @property
     def item(self) -> "ActionRow":
@@ -165,7 +176,7 @@ class ActionRow:
         return self.cells[column]
 
     def _cells(self) -> dict[str, str]:
-        names, today = self.rowset.names, self.rowset.today
+        names, today = self.names, self.today
         # A delivered or closed item is not "overdue" any more: show when it was due instead.
         finished = self.status in lifecycle.FINISHED
         due = self.due.isoformat() if finished and self.due else relative(self.due, today)
@@ -289,9 +300,10 @@ class RowSet:
                 self._rows.clear()
             flags = self.flags[index]
             row = self._rows[index] = ActionRow(
-                self, index, self.refs[index], self.titles[index], self.owners[index], self.suppliers[index],
-                self.requesters[index], self.dues[index], self.statuses[index], self.carries[index],
-                bool(flags & OVERDUE), bool(flags & ESCALATED), bool(flags & AWAITING),
+                weakref.ref(self), index, self.refs[index], self.titles[index], self.owners[index],
+                self.suppliers[index], self.requesters[index], self.dues[index], self.statuses[index],
+                self.carries[index], bool(flags & OVERDUE), bool(flags & ESCALATED), bool(flags & AWAITING),
+                self.names, self.today,
             )
         return row
 
