@@ -37,12 +37,10 @@ def _context():
 
 
 def _pg_url() -> str | None:
-    """The PostgreSQL URL this workspace's register is on, or None for TinyDB."""
-    from icm_tui.store.pg_store import is_pg_url
-
+    """The PostgreSQL URL this workspace's register is on, or None for TinyDB (psycopg is only needed for the former)."""
     context = _context()
-    url = context.store_url or context.org.store or ""
-    return url.strip() if is_pg_url(url) else None
+    url = (context.store_url or context.org.store or "").strip()
+    return url if url.lower().startswith(("postgresql://", "postgres://")) else None
 
 
 def _data_dir() -> Path:

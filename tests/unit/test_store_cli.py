@@ -247,3 +247,20 @@ def test_db_check_reports_the_attempts_log(files) -> None:
     result = run(files, "db", "check")
     assert result.exit_code == 0, result.output
     assert "attempts.jsonl  1 refused attempt(s) of lost races; 1 line(s) cut short by a crash are skipped" in result.output
+
+
+def test_db_check_on_tinydb_needs_no_postgresql_driver(files) -> None:
+    # psycopg is an optional dependency: a TinyDB user's `icm db check` must not import it.
+    from storetools import run_python
+
+    out = run_python(
+        "import sys\n"
+        "from icm_tui.cli import main\n"
+        "try:\n"
+        "    main(['--workspace', sys.argv[1], 'db', 'check'])\n"
+        "except SystemExit as done:\n"
+        "    assert done.code in (0, None), done.code\n"
+        "assert 'psycopg' not in sys.modules, 'psycopg imported'\n",
+        str(files), env={"ICM_STORE": ""},
+    )
+    assert out.returncode == 0, out.stderr
