@@ -1106,14 +1106,21 @@ def records_hash(kind: Kind, records: Iterable[Any]) -> CopyLine:
 
 
 def insert_attempts(conn: psycopg.Connection, attempts: Iterable[Attempt]) -> int:
-    """Keep attempts made elsewhere in the op log (in the caller's transaction), each once; how many were new."""
+    """Keep attempts made elsewhere in the op log (in the caller's transaction), each once; how many were new.
+
+    "Once" is by content: an attempt logged here by the update that was refused, copied out and
+    restored, is the same JSON text (the `json` type keeps it as written).
+    """
     added = 0
     for attempt in attempts:
         doc = _ENCODER.encode(attempt).decode()
         added += conn.execute(
             "INSERT INTO icm_ops (op_id, at, actor, kind, ref, op, outcome, message, attempted)"
-            " VALUES (%s, %s, %s, %s, %s, 'update', 'refused', %s, %s::json) ON CONFLICT (op_id) DO NOTHING",
-            (str(uuid.uuid5(_ATTEMPT_IDS, doc)), attempt.at, attempt.by, attempt.kind, attempt.ref, attempt.reason, doc),
+            " SELECT %s, %s, %s, %s, %s, 'update', 'refused', %s, %s::json"
+            " WHERE NOT EXISTS (SELECT 1 FROM icm_ops WHERE kind = %s AND ref = %s AND outcome = 'refused'"
+            " AND attempted::text = %s) ON CONFLICT (op_id) DO NOTHING",
+            (str(uuid.uuid5(_ATTEMPT_IDS, doc)), attempt.at, attempt.by, attempt.kind, attempt.ref, attempt.reason, doc,
+             attempt.kind, attempt.ref, doc),
         ).rowcount
     return added
 

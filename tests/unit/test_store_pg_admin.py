@@ -16,7 +16,7 @@ from storetools import REPO, action, meeting, run_python
 
 from icm_tui.cli import main
 from icm_tui.domain.models import Event, EventKind, Status
-from icm_tui.errors import StoreError
+from icm_tui.errors import LifecycleError, StoreError
 from icm_tui.store import Kind
 from icm_tui.store.base import Attempt
 from icm_tui.store.tinydb_store import TinyDBStore
@@ -285,3 +285,26 @@ def test_restore_takes_a_backup_of_the_workspace_s_tinydb_store_by_name(pg_serve
     result = icm(workspace, empty, "db", "restore", name, code=0)
     assert "restored 2 records from " in result.stdout
     assert os.fspath(workspace / "data" / "backups" / name) in result.stdout
+
+
+def test_an_attempt_copied_out_and_restored_is_kept_once(url, workspace):
+    with PgStore(url) as store:
+        seen = store.action("A-1")
+        store.update(Kind.ACTIONS, "A-1", lambda a: msgspec.structs.replace(a, status=Status.DONE))
+
+        def start(item):
+            if item.status is not Status.OPEN:
+                raise LifecycleError(f"{item.ref}: cannot start an item that is {item.status}")
+            return msgspec.structs.replace(item, status=Status.IN_PROGRESS)
+
+        with pytest.raises(LifecycleError, match="got there first"):
+            store.update(Kind.ACTIONS, "A-1", start, seen=seen)
+        kept = store.attempts()
+    assert len(kept) == 1
+    icm(workspace, url, "db", "copy", "--from", url, "--to", str(workspace / "copy"), code=0)
+    with TinyDBStore(workspace / "copy") as copied:
+        assert copied.attempts() == kept
+    result = icm(workspace, url, "db", "restore", str(workspace / "copy"), "--replace", code=0)
+    assert "0 refused attempt(s) added to its op log (1 were there already)" in result.stdout
+    with PgStore(url) as store:
+        assert store.attempts() == kept
