@@ -47,8 +47,8 @@ from icm_tui.errors import BadInput, StoreError
 from icm_tui.store.admin import Register, _aside_folder, write_register
 from icm_tui.store.base import Attempt, Kind
 from icm_tui.store.pg_store import (
-    _DECODERS, _ENCODER, SPOOL_FILE, PgStore, _actor, _libpq_reason, _table, describe_url, insert_attempts,
-    migrate, migrations, records_hash,
+    ACTION_COLUMNS, _DECODERS, _ENCODER, SPOOL_FILE, PgStore, _actor, _libpq_reason, _table, action_columns,
+    describe_url, extra_columns, extra_values, insert_attempts, migrate, migrations, records_hash,
 )
 
 MAX_LINES = 50
@@ -57,7 +57,6 @@ MAX_LINES = 50
 _ATTEMPT_DECODER = msgspec.json.Decoder(Attempt)
 _ALLOWED = {(source, to) for sources, to in lifecycle.TRANSITIONS.values() for source in sources}
 _MOVES = (EventKind.STATUS, EventKind.CONFIRMED, EventKind.REOPENED)
-_COLUMNS = ("status", "owner", "supplier", "requester", "due")
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,7 @@ def _check_kind(conn: psycopg.Connection, kind: Kind, changes: int, counter: int
     """Every row of one kind, its counter; one Finding per problem, or one `ok`."""
     problems: list[Finding] = []
     prefix = kind.prefix
-    extra = sql.SQL(", {}").format(sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))) if kind is Kind.ACTIONS else sql.SQL("")
+    extra = sql.SQL(", {}").format(sql.SQL(", ").join(map(sql.Identifier, ACTION_COLUMNS))) if kind is Kind.ACTIONS else sql.SQL("")
     query = sql.SQL("SELECT num, uid, rev, doc::text{} FROM {} ORDER BY num").format(extra, _table(kind))
     decoder = _DECODERS[kind]
     count, highest = 0, 0
@@ -230,14 +229,10 @@ def _check_kind(conn: psycopg.Connection, kind: Kind, changes: int, counter: int
 
 def _column_problems(item: Any, columns: tuple) -> list[str]:
     """Where the filter columns of an action item's row disagree with its document."""
-    says = {
-        "status": str(item.status), "owner": item.owner, "supplier": item.supplier,
-        "requester": item.requester, "due": item.due.isoformat() if item.due else None,
-    }
     return [
-        f"column {name} says {value!r} but its document {says[name]!r}: `icm actions --{name}` would list it wrongly"
-        for name, value in zip(_COLUMNS, columns)
-        if value != says[name]
+        f"column {name} says {value!r} but its document {says!r}: `icm actions --{name}` would list it wrongly"
+        for name, value, says in zip(ACTION_COLUMNS, columns, action_columns(item))
+        if value != says
     ]
 
 
@@ -392,10 +387,11 @@ def put_kind(conn: psycopg.Connection, kind: Kind, records: list, changes: int) 
     table = _table(kind)
     conn.execute(sql.SQL("DELETE FROM {}").format(table))
     if records:
-        with conn.cursor().copy(sql.SQL("COPY {} (num, uid, rev, doc) FROM STDIN").format(table)) as copy:
+        names = sql.SQL("".join(f", {n}" for n in extra_columns(kind)))
+        with conn.cursor().copy(sql.SQL("COPY {} (num, uid, rev, doc{}) FROM STDIN").format(table, names)) as copy:
             for record in records:
                 number = int(record.ref.partition("-")[2])
-                copy.write_row((number, record.uid, changes, _ENCODER.encode(record).decode()))
+                copy.write_row((number, record.uid, changes, _ENCODER.encode(record).decode(), *extra_values(kind, record)))
         highest = max(int(r.ref.partition("-")[2]) for r in records)
     else:
         highest = 0

@@ -7,9 +7,11 @@ Schema. Versioned SQL files in `migrations/` (NNNN_name.sql), applied in order u
 lock on first use and by `icm db init`, each recorded in `icm_migrations`; a database newer than
 this code is refused. One table per kind: the record as JSON (msgspec's JSON of the Struct; `json`
 rather than `jsonb` because whole-register loads dominate, see 0001_initial.sql), its ref number
-as the primary key, its uid unique; action items add generated, indexed columns for the filters
-of `icm actions` (status, owner, supplier, requester, due), which `actions_where` queries. The tables live in the
-first schema of the connection's search_path (`?options=-csearch_path%3Dteam` picks another).
+as the primary key, its uid unique; action items add indexed columns for the filters of `icm
+actions` (status, owner, supplier, requester, due), which `actions_where` queries, written with
+the document (`action_columns`; schema 1 generated them, and PostgreSQL's JSON functions then
+refused a U+0000 anywhere in it). The tables live in the first schema of the connection's
+search_path (`?options=-csearch_path%3Dteam` picks another).
 
 Writes. Each is one transaction in READ COMMITTED with row locks, taken in one order so writers
 never deadlock: insert locks its kind's counter row (`icm_counters`: refs without gaps or races),
@@ -130,6 +132,25 @@ def _libpq_reason(error: BaseException) -> str:
 
 def _table(kind: Kind) -> sql.Identifier:
     return sql.Identifier(f"icm_{kind.value}")
+
+
+ACTION_COLUMNS = ("status", "owner", "supplier", "requester", "due")
+"""The filter columns of `icm_actions`, in the order `action_columns` gives their values."""
+
+
+def action_columns(item: Any) -> tuple[str, str, str, str, str | None]:
+    """The filter column values of an action item's row: what its document says, as text."""
+    return (str(item.status), item.owner, item.supplier, item.requester, item.due.isoformat() if item.due else None)
+
+
+def extra_columns(kind: Kind) -> tuple[str, ...]:
+    """The columns a row of `kind` carries beside num, uid, rev and doc (only action items have any)."""
+    return ACTION_COLUMNS if kind is Kind.ACTIONS else ()
+
+
+def extra_values(kind: Kind, record: Any) -> tuple:
+    """The values of `extra_columns(kind)` for `record`."""
+    return action_columns(record) if kind is Kind.ACTIONS else ()
 
 
 def _actor() -> str:
@@ -487,12 +508,18 @@ class PgStore(Store):
         """Stamp, store, log and announce one record (inside the caller's transaction)."""
         changes = self._bump(conn)
         doc = _ENCODER.encode(record).decode()
+        names = extra_columns(kind)
+        columns = extra_values(kind, record)
         if insert:
-            query = sql.SQL("INSERT INTO {} (num, uid, rev, doc) VALUES (%s, %s, %s, %s::json)").format(_table(kind))
-            conn.execute(query, (number, record.uid, changes, doc))
+            query = sql.SQL("INSERT INTO {} (num, uid, rev, doc{}) VALUES (%s, %s, %s, %s::json{})").format(
+                _table(kind), sql.SQL("".join(f", {n}" for n in names)), sql.SQL(", %s" * len(names))
+            )
+            conn.execute(query, (number, record.uid, changes, doc, *columns))
         else:
-            query = sql.SQL("UPDATE {} SET doc = %s::json, rev = %s WHERE num = %s").format(_table(kind))
-            conn.execute(query, (doc, changes, number))
+            query = sql.SQL("UPDATE {} SET doc = %s::json, rev = %s{} WHERE num = %s").format(
+                _table(kind), sql.SQL("".join(f", {n} = %s" for n in names))
+            )
+            conn.execute(query, (doc, changes, *columns, number))
         self._log(conn, op_id, kind, record.ref, op, "ok", message)
         self._announce(conn, changes)
         return changes
@@ -559,14 +586,18 @@ class PgStore(Store):
             with conn.transaction():
                 # Imports are rare and whole: keep other writers of this kind out, readers in.
                 conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
+                names = extra_columns(kind)
+                extra = sql.SQL("".join(f", {n}" for n in names))
                 conn.execute(
-                    "CREATE TEMP TABLE icm_stage (num bigint PRIMARY KEY, uid text NOT NULL UNIQUE, doc json NOT NULL)"
-                    " ON COMMIT DROP"
+                    sql.SQL(
+                        "CREATE TEMP TABLE icm_stage (num bigint PRIMARY KEY, uid text NOT NULL UNIQUE, doc json NOT NULL{})"
+                        " ON COMMIT DROP"
+                    ).format(sql.SQL("".join(f", {n} text" for n in names)))
                 )
-                with conn.cursor().copy("COPY icm_stage (num, uid, doc) FROM STDIN") as copy:
+                with conn.cursor().copy(sql.SQL("COPY icm_stage (num, uid, doc{}) FROM STDIN").format(extra)) as copy:
                     for number in sorted(incoming):
                         record = incoming[number]
-                        copy.write_row((number, record.uid, _ENCODER.encode(record).decode()))
+                        copy.write_row((number, record.uid, _ENCODER.encode(record).decode(), *extra_values(kind, record)))
                 taken = conn.execute(
                     sql.SQL(
                         "SELECT s.num, t.uid FROM icm_stage s JOIN {t} t ON t.num = s.num"
@@ -583,9 +614,9 @@ class PgStore(Store):
                     conn.execute("UPDATE icm_state SET epoch = epoch + 1")
                 conn.execute(
                     sql.SQL(
-                        "INSERT INTO {t} (num, uid, rev, doc) SELECT num, uid, %s, doc FROM icm_stage"
-                        " ON CONFLICT (num) DO UPDATE SET uid = EXCLUDED.uid, rev = EXCLUDED.rev, doc = EXCLUDED.doc"
-                    ).format(t=table),
+                        "INSERT INTO {t} (num, uid, rev, doc{extra}) SELECT num, uid, %s, doc{extra} FROM icm_stage"
+                        " ON CONFLICT (num) DO UPDATE SET uid = EXCLUDED.uid, rev = EXCLUDED.rev, doc = EXCLUDED.doc{set}"
+                    ).format(t=table, extra=extra, set=sql.SQL("".join(f", {n} = EXCLUDED.{n}" for n in names))),
                     (changes,),
                 )
                 conn.execute(

@@ -13,6 +13,7 @@ import pytest
 from storetools import REPO, action
 
 from icm_tui.domain.models import EventKind, Status
+from icm_tui.domain.query import ActionFilter
 from icm_tui.errors import LifecycleError, StoreError
 from icm_tui.services import Services
 from icm_tui.store import Kind, open_store
@@ -87,10 +88,35 @@ def test_migrations_run_once_and_a_newer_database_is_refused(url):
         assert store.init() == SCHEMA
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute("SELECT version, name FROM icm_migrations").fetchall()
-        assert rows == [(1, "initial")]
+        assert rows == [(1, "initial"), (2, "plain_filter_columns")]
         conn.execute("INSERT INTO icm_migrations (version, name) VALUES (99, 'from the future')")
-    with pytest.raises(StoreError, match="schema version 99, this icm knows up to 1: upgrade icm"):
+    with pytest.raises(StoreError, match=f"schema version 99, this icm knows up to {SCHEMA}: upgrade icm"):
         PgStore(url)
+
+
+def test_a_schema_1_register_migrates_keeping_its_filters_and_then_takes_a_nul(url):
+    # Schema 1 generated the filter columns from the document, so PostgreSQL's JSON functions refused a
+    # U+0000 anywhere in an action; schema 2 writes them with the document.
+    from icm_tui.store.pg_store import migrations
+
+    (version, name, initial), *_ = migrations()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE icm_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+                     " applied timestamptz NOT NULL DEFAULT now())")
+        conn.execute(initial)
+        conn.execute("INSERT INTO icm_migrations (version, name) VALUES (%s, %s)", (version, name))
+        conn.execute("INSERT INTO icm_actions (num, uid, rev, doc) VALUES (1, %s, 1, %s::json)",
+                     (action("A-1").uid, msgspec.json.encode(action("A-1", status=Status.DONE)).decode()))
+        conn.execute("UPDATE icm_counters SET last = 1 WHERE kind = 'actions'")
+        with pytest.raises(psycopg.errors.UntranslatableCharacter):
+            conn.execute("UPDATE icm_actions SET doc = %s::json", ('{"title": "a\\u0000b"}',))
+    with PgStore(url) as store:
+        assert store.init() == SCHEMA
+        assert [a.ref for a in store.action_candidates(ActionFilter(status=frozenset({Status.DONE})))] == ["A-1"]
+        nul = store.insert(Kind.ACTIONS, lambda ref: action(ref, title="a\x00b", owner="li-lei"))
+    with PgStore(url) as again:
+        assert again.action(nul.ref).title == "a\x00b"
+        assert [a.ref for a in again.action_candidates(ActionFilter(owner="li-lei"))] == [nul.ref]
 
 
 def test_confirm_and_reopen_at_once_end_in_one_outcome_and_both_attempts_are_recorded(url):
