@@ -36,14 +36,20 @@ callers that want it at once. A row whose document is not a record (edited by ha
 StoreError naming its ref (exit 3) and is left as it is; `icm db check` (pg_admin.py) lists them.
 
 Connection problems (server down, wrong password, network cut) raise StoreError (exit 3) with
-one line naming the server, never the password. TCP keepalives and `tcp_user_timeout` turn a
-silently cut network into an error within about 10 s.
+one line naming the server, never the password. A connect that gets no answer gives up after
+connect_timeout (5 s); TCP keepalives and `tcp_user_timeout` turn a silently cut network into an
+error within about 10 s; a write whose connection broke says it may have been saved. The server
+drops a session left idle inside a transaction (its client gone without a word) after half the
+lock_timeout, so a vanished writer never holds the locks other writers wait for.
 
 Offline (`offline=True`, the meeting runner): a write that cannot reach the server is applied to
 the records this process holds and appended to a spool file in the workspace's data/ folder
-(`pg-spool.jsonl`, one fsynced JSON line per write), and `notices()` tells the user. Before the
-next write, and from `version()` at most every `retry_interval` seconds, the spool is replayed
-in order, each entry in its own transaction, exactly once (its op_id is in `icm_ops`). Limits:
+(`pg-spool.jsonl`, one fsynced JSON line per write), and `notices()` tells the user. Once offline,
+the store reconnects on a thread of its own, at most every `retry_interval` seconds, so no call
+waits for a connect that hangs; when it is back, the next write or `version()` replays the spool
+in order, each entry in its own transaction, exactly once: it first takes the lock the write
+takes (so a cut transaction still open has ended) and skips an entry whose op_id is in `icm_ops`
+(committed before the answer was lost). Limits:
 - Only what this process has read can be changed offline (`get`/`update` of a record never
   loaded raise StoreError); `put_many` is never spooled.
 - An update is spooled as (record before, record after). On replay it is applied as is when the
@@ -91,6 +97,9 @@ MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 SPOOL_FILE = "pg-spool.jsonl"
 SPOOL_LOCK = "pg-spool.lock"
 URL_SCHEMES = ("postgresql://", "postgres://")
+LOST = "lost the connection"
+PROBE_WAIT = 0.25
+"""Seconds an offline store's caller waits for a reconnect it just started (see PgStore._connection)."""
 
 _DECODERS = {kind: msgspec.json.Decoder(kind.record_type) for kind in Kind}
 _LIST_DECODERS = {kind: msgspec.json.Decoder(list[kind.record_type]) for kind in Kind}
@@ -179,6 +188,13 @@ class Unreachable(StoreError):
     """The server cannot be reached (down, refused, network cut): the write may be spooled."""
 
 
+def _unsure(error: Unreachable) -> Unreachable:
+    """A write whose connection broke may have committed before it did: say so, so nobody adds it twice."""
+    if not str(error).startswith(LOST):
+        return error
+    return Unreachable(f"{error}; the change may have been saved before that: check before trying again")
+
+
 class _Conflict(Exception):
     """An offline change and the server's record changed the same field differently."""
 
@@ -231,6 +247,15 @@ class PgStore(Store):
         self._last_known: dict[Kind, int] = {kind: 0 for kind in Kind}
         self._touched: set[tuple[Kind, int]] = set()
         self._next_try = 0.0
+        # An offline store, once open, reconnects on a thread of its own (see _reconnect_later).
+        self._started = False
+        self._listening = False  # a poll asked for the LISTEN connection: reconnect it too
+        self._probe_lock = threading.Lock()
+        self._probe: threading.Thread | None = None
+        self._generation = 0
+        self._ready_conn: tuple[psycopg.Connection, int, str] | None = None
+        self._ready_listener: tuple[psycopg.Connection, int] | None = None
+        self._told_offline = False  # the user knows changes are kept here: one notice, not one per write
         self._notices: list[str] = []
         self.schema_version = 0
         try:
@@ -240,6 +265,7 @@ class PgStore(Store):
                 raise
             self._went_offline(error)
             self._tell(f"the server {self.where} is unreachable; working offline, changes are kept in {self.spool_path}")
+            self._told_offline = True
         else:
             self._replay()
         pending = self.pending()
@@ -249,6 +275,7 @@ class PgStore(Store):
                 f"they are sent when the meeting runner (icm) next connects"
             )
         self._seen = (self._changes, self._local)  # the LISTEN connection opens on the first poll, not for a CLI call
+        self._started = True
 
     # ------------------------------------------------------------ connections
 
@@ -258,7 +285,13 @@ class PgStore(Store):
         except psycopg.ProgrammingError as error:
             raise StoreError(f"bad PostgreSQL URL: {_libpq_reason(error)}") from None
         options = info.get("options", "")
-        info["options"] = f"{options} -c lock_timeout={int(self._lock_timeout * 1000)}".strip()
+        # A client that vanishes mid-transaction (a cut network sends no FIN) would hold its row locks
+        # until the server's keepalive gives up (2 hours by default), failing every other writer's
+        # lock_timeout; the server drops such a session before a waiting writer gives up.
+        idle = max(int(self._lock_timeout * 500), 1000)
+        info["options"] = (
+            f"{options} -c lock_timeout={int(self._lock_timeout * 1000)} -c idle_in_transaction_session_timeout={idle}"
+        ).strip()
         info.setdefault("application_name", "icm")
         info.setdefault("connect_timeout", str(self._connect_timeout))
         host = str(info.get("host") or "")
@@ -271,26 +304,101 @@ class PgStore(Store):
         try:
             return psycopg.connect(**info, autocommit=True)
         except psycopg.OperationalError as error:
-            raise Unreachable(f"cannot reach PostgreSQL at {self.where}: {_libpq_reason(error)}") from None
+            reason = _libpq_reason(error)
+            if "timeout expired" in reason:  # connected, then nothing came back: a black hole, not a refusal
+                reason = f"no answer within {info['connect_timeout']} s (network cut, VPN down or server stuck?)"
+            raise Unreachable(f"cannot reach PostgreSQL at {self.where}: {reason}") from None
 
     def _connection(self) -> psycopg.Connection:
-        """The open connection, connecting (and migrating) when there is none."""
+        """The open connection, connecting (and migrating) when there is none.
+
+        An offline store that lost the server never waits here: the connection is opened on a
+        thread of its own (a cut network can take connect_timeout to fail, every time) and taken
+        up once it is ready; until then this raises Unreachable at once.
+        """
         conn = self._conn
         if conn is not None and not conn.closed and not conn.broken:
             return conn
         self._conn = None
+        if self.offline and self._started:
+            if self._adopt():
+                return self._conn  # type: ignore[return-value]
+            self._reconnect_later()
+            raise Unreachable(f"cannot reach PostgreSQL at {self.where} (trying again in the background)")
+        self._conn, self.schema_version, self._channel = self._open()
+        return self._conn
+
+    def _open(self) -> tuple[psycopg.Connection, int, str]:
+        """A new connection, migrated: (connection, schema version, notification channel)."""
         conn = self._connect()
         try:
-            self.schema_version = migrate(conn, self.where)
-            self._channel = conn.execute("SELECT 'icm_changes.' || current_schema()").fetchone()[0]
+            version = migrate(conn, self.where)
+            channel = conn.execute("SELECT 'icm_changes.' || current_schema()").fetchone()[0]
         except psycopg.OperationalError as error:
             conn.close()
             raise Unreachable(f"cannot reach PostgreSQL at {self.where}: {_libpq_reason(error)}") from None
         except BaseException:
             conn.close()
             raise
-        self._conn = conn
-        return conn
+        return conn, version, channel
+
+    def _reconnect_later(self) -> threading.Thread | None:
+        """Offline stores: open what is missing (connection, listener) on a thread, when a retry is due."""
+        with self._probe_lock:
+            if self._probe is not None or time.monotonic() < self._next_try:
+                return None
+            conn = self._conn
+            need_conn = self._ready_conn is None and (conn is None or conn.closed or conn.broken)
+            listener = self._listener
+            need_listener = self._listening and self._ready_listener is None and (
+                listener is None or listener.closed or listener.broken
+            )
+            if not (need_conn or need_listener):
+                return None
+            generation = self._generation
+            self._probe = threading.Thread(
+                target=self._reconnect, args=(generation, need_conn, need_listener), name="icm-pg-reconnect", daemon=True
+            )
+            self._probe.start()
+            return self._probe
+
+    def _reconnect(self, generation: int, need_conn: bool, need_listener: bool) -> None:
+        """The reconnecting thread: never takes the store's lock, leaves its results for _adopt."""
+        opened: list[psycopg.Connection] = []
+        ready_conn = ready_listener = None
+        try:
+            channel = self._channel
+            if need_conn or not channel:
+                ready_conn = self._open()
+                opened.append(ready_conn[0])
+                channel = ready_conn[2]
+            if need_listener:
+                listener = self._connect()
+                opened.append(listener)
+                listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                ready_listener = (listener, listener.execute("SELECT changes FROM icm_state").fetchone()[0])
+        except Exception:  # whatever failed, this thread must end by saying so below
+            ready_conn = ready_listener = None
+        with self._probe_lock:
+            self._probe = None
+            if generation != self._generation or (ready_conn is None and ready_listener is None and opened):
+                for conn in opened:
+                    conn.close()
+                ready_conn = ready_listener = None
+            if ready_conn is None and ready_listener is None:
+                self._next_try = time.monotonic() + self._retry_interval
+                return
+            self._ready_conn = ready_conn or self._ready_conn
+            self._ready_listener = ready_listener or self._ready_listener
+
+    def _adopt(self) -> bool:
+        """Take up the connection the reconnecting thread opened (store lock held); True if there is one."""
+        with self._probe_lock:
+            ready, self._ready_conn = self._ready_conn, None
+        if ready is None:
+            return False
+        self._conn, self.schema_version, self._channel = ready
+        return True
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[psycopg.Connection]:
@@ -301,7 +409,7 @@ class PgStore(Store):
         except psycopg.OperationalError as error:
             if conn.closed or conn.broken:
                 self._conn = None
-                raise Unreachable(f"lost the connection to PostgreSQL at {self.where}: {_libpq_reason(error)}") from None
+                raise Unreachable(f"{LOST} to PostgreSQL at {self.where}: {_libpq_reason(error)}") from None
             if isinstance(error, psycopg.errors.LockNotAvailable):
                 raise StoreError(
                     f"PostgreSQL at {self.where}: a record stayed locked more than {self._lock_timeout:g} s; try again"
@@ -311,10 +419,18 @@ class PgStore(Store):
             raise StoreError(f"PostgreSQL at {self.where}: {_libpq_reason(error)}") from None
 
     def _online(self) -> bool:
-        """Whether to try the server now (offline stores retry at most every retry_interval)."""
+        """Whether to try the server now (offline stores retry at most every retry_interval, in the background)."""
         if self._conn is not None and not self._conn.closed and not self._conn.broken:
             return True
-        return not self.offline or time.monotonic() >= self._next_try
+        if not self.offline or not self._started:
+            return True
+        if self._adopt():
+            return True
+        probe = self._reconnect_later()
+        if probe is None:
+            return False
+        probe.join(PROBE_WAIT)  # a server that is back answers well within this; a black hole costs no more
+        return self._adopt()
 
     def _went_offline(self, error: Unreachable) -> None:
         self._next_try = time.monotonic() + self._retry_interval
@@ -330,7 +446,11 @@ class PgStore(Store):
 
     def close(self) -> None:
         with self._lock:
-            for conn in (self._conn, self._listener):
+            with self._probe_lock:
+                self._generation += 1  # what a reconnecting thread still opens is closed, not kept
+                ready = [r[0] for r in (self._ready_conn, self._ready_listener) if r is not None]
+                self._ready_conn = self._ready_listener = None
+            for conn in (self._conn, self._listener, *ready):
                 if conn is not None:
                     conn.close()
             self._conn = self._listener = None
@@ -476,14 +596,20 @@ class PgStore(Store):
     def insert(self, kind: Kind, build: Callable[[str], R]) -> R:
         with self._lock:
             op_id = str(uuid.uuid4())
+            built: list[R] = []
             if self._online():
                 try:
                     self._replay()
-                    return self._insert_online(kind, build, op_id)
+                    return self._insert_online(kind, lambda ref: built.append(build(ref)) or built[-1], op_id)
                 except Unreachable as error:
                     if not self.offline:
-                        raise
+                        raise _unsure(error) from None
                     self._went_offline(error)
+            if built:
+                # The connection broke after the record was built, perhaps after it was committed:
+                # keep that record (its uid), so the replay can tell it is already in (same op_id).
+                first = built[-1]
+                return self._insert_offline(kind, lambda ref: msgspec.structs.replace(first, ref=ref), op_id)
             return self._insert_offline(kind, build, op_id)
 
     def _insert_online(self, kind: Kind, build: Callable[[str], R], op_id: str) -> R:
@@ -533,7 +659,7 @@ class PgStore(Store):
                     return self._update_online(kind, key, change, op_id, seen)
                 except Unreachable as error:
                     if not self.offline:
-                        raise
+                        raise _unsure(error) from None
                     self._went_offline(error)
             return self._update_offline(kind, key, change, op_id)
 
@@ -694,15 +820,27 @@ class PgStore(Store):
             self._listen_lock.release()
 
     def _drain_locked(self) -> None:
+        self._listening = True
         listener = self._listener
         if listener is None or listener.closed or listener.broken:
-            if not self._online():
+            if self.offline and self._started:
+                with self._probe_lock:
+                    ready, self._ready_listener = self._ready_listener, None
+                if ready is None:
+                    self._listener = None
+                    self._reconnect_later()
+                    return
+                listener, changes = ready
+                self._listener = listener
+                self._changes = max(self._changes, changes)
+            elif not self._online():
                 return
-            try:
-                listener = self._listen()
-            except (Unreachable, psycopg.OperationalError):
-                self._listener = None
-                return
+            else:
+                try:
+                    listener = self._listen()
+                except (Unreachable, psycopg.OperationalError):
+                    self._listener = None
+                    return
         try:
             for notice in listener.notifies(timeout=0):
                 self._changes = max(self._changes, int(notice.payload))
@@ -726,14 +864,15 @@ class PgStore(Store):
         before = self.version()
         with self._listen_lock:
             listener = self._listener
-            if listener is None:
-                return False
-            try:
-                for notice in listener.notifies(timeout=timeout, stop_after=1):
-                    self._changes = max(self._changes, int(notice.payload))
-            except psycopg.OperationalError:
-                listener.close()
-                self._listener = None
+            if listener is not None:
+                try:
+                    for notice in listener.notifies(timeout=timeout, stop_after=1):
+                        self._changes = max(self._changes, int(notice.payload))
+                except psycopg.OperationalError:
+                    listener.close()
+                    self._listener = None
+        if listener is None:
+            time.sleep(timeout)  # nothing to listen on (offline, reconnecting): wait as asked rather than spin
         return self.version() != before
 
     def refresh(self) -> bool:
@@ -885,6 +1024,15 @@ class PgStore(Store):
         else:
             self.spool_path.unlink(missing_ok=True)
 
+    def _tell_offline(self, what: str) -> None:
+        """Say once per stretch offline that changes are kept here (a meeting saves notes and time every few seconds)."""
+        if not self._told_offline:
+            self._told_offline = True
+            self._tell(
+                f"{what} on this machine only ({self.where} unreachable); it and the changes after it are sent "
+                f"when the server is back"
+            )
+
     def _insert_offline(self, kind: Kind, build: Callable[[str], R], op_id: str) -> R:
         number = self._last_known[kind] + 1
         ref = f"{kind.prefix}-{number}"
@@ -894,7 +1042,7 @@ class PgStore(Store):
         self._spool({"op_id": op_id, "op": "insert", "kind": kind.value, "ref": ref, "record": msgspec.to_builtins(record)})
         self._remember(kind, number, record)
         self._touched.add((kind, number))
-        self._tell(f"{ref} saved on this machine only ({self.where} unreachable); it is sent when the server is back")
+        self._tell_offline(f"{ref} saved")
         return record
 
     def _update_offline(self, kind: Kind, key: str, change: Callable[[R], R], op_id: str) -> R:
@@ -908,7 +1056,7 @@ class PgStore(Store):
         })
         self._remember(kind, ref_number(current.ref), record)
         self._touched.add((kind, ref_number(current.ref)))
-        self._tell(f"{current.ref} changed on this machine only ({self.where} unreachable); it is sent when the server is back")
+        self._tell_offline(f"{current.ref} changed")
         return record
 
     def _replay(self) -> None:
@@ -933,6 +1081,7 @@ class PgStore(Store):
                     self._tell(f"sent {sent} change(s) saved while {self.where} was unreachable")
             if not entries:
                 self._touched.clear()
+                self._told_offline = False
 
     def _replay_one(self, entry: dict[str, Any]) -> tuple[Kind, str, str] | None:
         """Apply one spooled write in its own transaction; (kind, provisional, real) when an insert got another ref."""
@@ -941,6 +1090,13 @@ class PgStore(Store):
         table = _table(kind)
         with self._db() as conn:
             with conn.transaction():
+                # First the lock the write takes: an attempt cut mid-transaction still holding it (its
+                # session not yet dropped by the server) has then committed or rolled back, so the
+                # op log below says for sure whether it got in.
+                if entry["op"] == "insert":
+                    conn.execute("SELECT 1 FROM icm_counters WHERE kind = %s FOR UPDATE", (kind.value,))
+                else:
+                    conn.execute(sql.SQL("SELECT 1 FROM {} WHERE num = %s FOR UPDATE").format(table), (ref_number(entry["ref"]),))
                 if conn.execute("SELECT 1 FROM icm_ops WHERE op_id = %s", (op_id,)).fetchone():
                     # Committed before the connection broke: the answer was lost, not the write.
                     if entry["op"] != "insert":
