@@ -201,6 +201,10 @@ class Store(ABC):
         """What the user should be told since the last call (a shared store saving offline, say)."""
         return []
 
+    def pending(self) -> int:
+        """How many writes are kept on this machine until a shared store's server answers again."""
+        return 0
+
     def close(self) -> None:
         """Release files and locks."""
 

@@ -77,6 +77,8 @@ class IcmApp(App[None]):
         self._poll = poll
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="icm-store")
         self._seen_version: Any = None
+        self._poll_trouble = ""
+        """The last error the poll met and told (so it is told once, not every second)."""
         self._pending = 0
         self._pending_lock = threading.Lock()
 
@@ -186,22 +188,32 @@ class IcmApp(App[None]):
         if self.busy:
             return
 
-        def poll() -> tuple[Any, bool, list[str]]:
+        def poll() -> tuple[Any, bool, list[str], int]:
             version = self.store.version()
             changed = version != self._seen_version
             if changed:
                 self.store.refresh()
-            return version, changed, self.store.notices()
+            return version, changed, self.store.notices(), self.store.pending()
 
-        self.submit(poll, self._after_poll, on_error=lambda error: None)
+        self.submit(poll, self._after_poll, on_error=self._poll_failed)
 
-    def _after_poll(self, result: tuple[Any, bool, list[str]]) -> None:
-        version, changed, notices = result
+    def _after_poll(self, result: tuple[Any, bool, list[str], int]) -> None:
+        version, changed, notices, pending = result
         if changed and self._seen_version is not None:
             self.screen.post_message(StoreChanged(external=True))
         self._seen_version = version
+        self._poll_trouble = ""
         for notice in notices:
             self.notify(notice, title="Shared register", severity="warning", timeout=10, markup=False)
+        # Kept in sight while it lasts (a notice scrolls away): every screen without a title of its own shows it.
+        self.title = f"{self.TITLE} · offline: {pending} change(s) kept on this machine" if pending else self.TITLE
+
+    def _poll_failed(self, error: Exception) -> None:
+        """The store could not be checked: say so once per distinct trouble, not every second."""
+        message = str(error) or type(error).__name__
+        if message != self._poll_trouble:
+            self._poll_trouble = message
+            self.notify(message, title="Cannot check the register", severity="error", timeout=15, markup=False)
 
     def mark_seen(self) -> None:
         """After our own write: remember the store's version so the poll does not reload for it."""

@@ -138,10 +138,13 @@ async def test_a_cut_mid_meeting_keeps_the_runner_going_and_loses_nothing(tmp_pa
             offline = [t for t in told if "on this machine only" in t]
             assert len(offline) == 1, f"told once, not at every save: {offline}"
             assert not any(t.startswith("ERROR") for t in told), told
+            await wait_for(pilot, lambda: "offline:" in app.title, 10, "the offline count in the header")
+            assert "change(s) kept on this machine" in app.screen.query_one("Header").screen_title
 
             proxy.restore()
             await wait_for(pilot, lambda: store.pending() == 0, 20, "the spool sent")
             await wait_for(pilot, lambda: any(t.startswith("sent ") for t in told), 10, "the sent notice")
+            await wait_for(pilot, lambda: app.title == "icm", 10, "the offline count gone from the header")
     finally:
         watch.stop()
         store.close()
