@@ -7,7 +7,6 @@ lock (on the freshly re-read record), and appends to the record's history.
 
 from __future__ import annotations
 
-import difflib
 import getpass
 import os
 import unicodedata
@@ -37,6 +36,7 @@ from icm_tui.domain.models import (
     ReviewOutcome,
     new_uid,
 )
+from icm_tui.domain.names import resolve_department, resolve_person, resolve_service
 from icm_tui.domain.org import Org
 from icm_tui.domain.query import ActionFilter, by_due, select
 from icm_tui.errors import BadInput, LifecycleError
@@ -61,11 +61,6 @@ def default_actor() -> str:
         return os.environ.get("ICM_USER") or getpass.getuser()
     except Exception:  # no login name in some containers
         return "unknown"
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclass
@@ -111,28 +106,20 @@ class Services:
             raise BadInput(f"the title of {what} has {len(title)} characters; keep it under {MAX_TITLE} and put details in a note")
         return title
 
+    # The dialogs resolve names with the same rules (domain/names.py), so a name means the same
+    # person everywhere; only a bare prefix is not taken here, as nothing echoes the choice back.
+
     def check_person(self, person: str, what: str = "owner") -> str:
-        """A person id known to org.yaml (any non-empty name when there is no org.yaml)."""
-        person = person.strip()
-        if not person:
-            raise BadInput(f"{what} is required")
-        if self.org.present and self.org.person(person) is None:
-            raise BadInput(f"unknown {what} {person!r}{_suggest(person, (p.id for p in self.org.people))}")
-        return person
+        """A person id from an id or exact name in org.yaml (any non-empty name when there is no org.yaml)."""
+        return resolve_person(self.org, person, what=what, prefixes=False)
 
     def check_department(self, dept: str, what: str) -> str:
-        """A department id known to org.yaml (any non-empty name when there is no org.yaml)."""
-        dept = dept.strip()
-        if self.org.present and dept and self.org.department(dept) is None:
-            raise BadInput(f"unknown {what} department {dept!r}{_suggest(dept, (d.id for d in self.org.departments))}")
-        return dept
+        """A department id from an id or exact name in org.yaml, or empty (any name when there is no org.yaml)."""
+        return resolve_department(self.org, dept, required=False, what=f"{what} department", prefixes=False)
 
     def check_service(self, service: str) -> str:
-        """A service id known to org.yaml, or empty."""
-        service = service.strip()
-        if service and self.org.present and self.org.service(service) is None:
-            raise BadInput(f"unknown service {service!r}{_suggest(service, (s.id for s in self.org.services))}")
-        return service
+        """A service id from an id or exact name in org.yaml, or empty."""
+        return resolve_service(self.org, service, prefixes=False)
 
     @staticmethod
     def check_score(score: int) -> int:
@@ -148,19 +135,20 @@ class Services:
 
     def actions(self, wanted: ActionFilter | None = None) -> list[ActionItem]:
         """Action items passing `wanted`, sorted by due date."""
-        items = self.store.actions()
-        if wanted is not None:
-            items = list(select(items, wanted, self.today(), self.org.thresholds, self.org))
-        return sorted(items, key=by_due)
+        if wanted is None:
+            return sorted(self.store.actions(), key=by_due)
+        # Streamed: only the matches are held with their histories, never all 50,000.
+        return sorted(select(self.store.iter_actions(), wanted, self.today(), self.org.thresholds, self.org), key=by_due)
 
     def list_actions(self, wanted: ActionFilter | None = None) -> list[ActionSummary]:
         """Like `actions`, without histories unless the filter searches notes: for lists and exports."""
         if wanted is not None and wanted.search:
             return self.actions(wanted)
-        items = self.store.action_summaries() if wanted is None else self.store.action_candidates(wanted)
-        if wanted is not None:
-            items = list(select(items, wanted, self.today(), self.org.thresholds, self.org))
-        return sorted(items, key=by_due)
+        if wanted is None:
+            return sorted(self.store.action_summaries(), key=by_due)
+        # Candidates are streamed or indexed (Store.action_candidates): only the matches are held.
+        candidates = self.store.action_candidates(wanted)
+        return sorted(select(candidates, wanted, self.today(), self.org.thresholds, self.org), key=by_due)
 
     def action(self, ref: str) -> ActionItem:
         """One action item by ref or uid."""
@@ -479,7 +467,7 @@ class Services:
         today = self.today()
         wanted = {
             item.ref
-            for item in self.store.action_summaries()
+            for item in self.store.iter_action_summaries()  # one pass, nothing held
             if item.status not in lifecycle.ARCHIVED
             and item.meeting != meeting.ref
             and (item.series == meeting.series or lifecycle.is_escalated(item, today, self.org.thresholds))
@@ -613,7 +601,7 @@ class Services:
         if request.status is not RequestStatus.NEW:
             raise LifecycleError(f"{request.ref} is already {request.status.value}")
         # Idempotent after a crash between the two writes: reuse the action already made.
-        existing = next((a for a in self.store.action_summaries() if a.request == request.ref), None)
+        existing = next((a for a in self.store.iter_action_summaries() if a.request == request.ref), None)
         action = existing or self.add_action(
             title or request.title, owner=owner, supplier=request.supplier, requester=request.requester,
             due=due, priority=priority, service=request.service, request=request.ref, meeting=meeting,

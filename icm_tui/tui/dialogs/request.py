@@ -10,12 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label
 
-from icm_tui.domain.names import resolve_department, resolve_service
+from icm_tui.domain.names import department_choices, resolve_department, resolve_service, service_choices
 from icm_tui.domain.org import Org
 from icm_tui.errors import BadInput
+from icm_tui.tui.dialogs.capture import OneMatch
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,12 @@ class RequestDialog(ModalScreen[NewRequest | None]):
         """The asking department to start with."""
 
     def compose(self) -> ComposeResult:
-        depts = [d.id for d in self.org.departments] + [d.name for d in self.org.departments]
-        services = [s.id for s in self.org.services]
+        # Completion only where the typed text fits one department or service: never a guess.
+        depts, services = department_choices(self.org), service_choices(self.org)
         suggest = {
-            "from": SuggestFromList(depts, case_sensitive=False) if depts else None,
-            "to": SuggestFromList(depts, case_sensitive=False) if depts else None,
-            "service": SuggestFromList(services, case_sensitive=False) if services else None,
+            "from": OneMatch(depts) if depts else None,
+            "to": OneMatch(depts) if depts else None,
+            "service": OneMatch(services) if services else None,
         }
         placeholders = {
             "title": "What is needed",
@@ -110,9 +110,13 @@ class RequestDialog(ModalScreen[NewRequest | None]):
         if not title:
             raise BadInput("title: say what is needed")
         resolved = {}
-        for field, resolver in (("from", resolve_department), ("to", resolve_department), ("service", resolve_service)):
+        for field, resolver, what in (
+            ("from", resolve_department, "asking department"),
+            ("to", resolve_department, "department asked"),
+            ("service", resolve_service, "service"),
+        ):
             try:
-                resolved[field] = resolver(self.org, self._value(field))
+                resolved[field] = resolver(self.org, self._value(field), what=what)
             except BadInput as error:
                 raise BadInput(f"{field}: {error}") from None
         if resolved["from"] == resolved["to"]:

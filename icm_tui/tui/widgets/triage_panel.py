@@ -156,22 +156,16 @@ class TriagePanel(Vertical, can_focus=False):
         request, meeting = self.current, self.meeting
         if request is None or meeting is None:
             return
-        org = self.icm.org
-        dept = org.department(request.supplier)
-        dialog = CaptureDialog(
-            org, self.icm.services.today(), heading=f"Accept {request.ref} from {org.department_name(request.requester)}",
-            title=request.title, owner=dept.lead if dept else "", requester=request.requester, lock_requester=True,
-        )
+        dialog = CaptureDialog.for_request(self.icm.org, self.icm.services.today(), request)
         self.app.push_screen(dialog, lambda answer: answer and self._accept(request, meeting, answer))
 
     def _accept(self, request: Request, meeting: Meeting, answer: Captured) -> None:
+        from icm_tui.tui.dialogs.capture import accept_request
+
         services, index = self.icm.services, self.index
 
         def run() -> tuple[ActionItem, Meeting]:
-            action = services.accept_request(
-                request.ref, owner=answer.owner, due=answer.due, priority=answer.priority, title=answer.title,
-                meeting=meeting.ref, series=meeting.series,
-            )
+            action = accept_request(services, request, answer, meeting=meeting.ref, series=meeting.series)
 
             def listed(item):  # the triage item lists what it produced, like any captured action
                 if action.ref in item.actions:

@@ -1,0 +1,234 @@
+"""Follow-ups of the new-user bug hunt: names that fit several people, attendance without colour, one accept path."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from click.testing import CliRunner
+from textual import events
+from textual.widgets import Input
+
+from icm_tui.cli import main
+from icm_tui.store.base import Kind
+from icm_tui.tui.dialogs.capture import CaptureDialog
+from icm_tui.tui.screens.runner import RunnerScreen
+
+from runner_helpers import Clock, make_app, make_workspace, settle, text_of
+
+LI = "Li Na (li-na, HR), Li Lei (li-lei, Sales) or Liu Yang (liu-yang, Procurement)"
+"""Everyone `li` may mean in the sample org.yaml, as both the dialog and the CLI name them."""
+
+
+@asynccontextmanager
+async def running(backend, root: Path, agenda: str = "weekly-coordination", size=(80, 24)):
+    """The app straight into `agenda` on the backend's register: everyone present, the runner showing."""
+    workspace = make_workspace(root)
+    store = backend.open(root)
+    app = make_app(workspace, store, Clock(), agenda=agenda)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            await pilot.press("s")
+            await settle(app, pilot)
+            assert isinstance(app.screen, RunnerScreen)
+            yield app, pilot
+    finally:
+        if backend.persistent:
+            store.close()
+
+
+def field(app, name: str) -> Input:
+    return app.screen.query_one(f"#capture-{name}", Input)
+
+
+def burst(app, text: str) -> None:
+    """Post every key of `text` at once, as a fast typist or a terminal's single read does (`\\r` is Enter)."""
+    for char in text:
+        if char == "\r":
+            app.post_message(events.Key("enter", "\r"))
+        elif char == " ":
+            app.post_message(events.Key("space", " "))
+        else:
+            app.post_message(events.Key(char, char))
+
+
+def shown(app, selector: str) -> str:
+    """A label's text on one line (it wraps at 80 columns)."""
+    return " ".join(text_of(app, selector).split())
+
+
+async def test_an_owner_prefix_of_several_people_is_not_guessed(backend, tmp_path):
+    """`li` is Li Na, Li Lei or Liu Yang: the dialog names them, stays on Owner, saves nothing until one is picked."""
+    async with running(backend, tmp_path) as (app, pilot):
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CaptureDialog)
+        await pilot.press(*"Spare laptops", "enter", *"li")
+        await settle(app, pilot)
+        assert field(app, "owner")._suggestion == ""  # no ghost completion to accept by accident
+        assert shown(app, "#capture-derived") == f"owner could be {LI}"
+
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.focused is field(app, "owner") and field(app, "owner").value == "li"
+        assert shown(app, "#capture-error") == f"owner 'li' could be {LI}; type more of the name, or the id"
+        assert shown(app, "#capture-derived") == ""  # the candidates are named once, in the refusal
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CaptureDialog)
+        assert app.services.store.action_summaries() == []
+
+        await pilot.press(*" l")  # "li l": only Li Lei's name starts so
+        await settle(app, pilot)
+        assert shown(app, "#capture-derived") == "owner Li Lei, supplier Sales"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.focused is field(app, "requester") and shown(app, "#capture-error") == ""
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RunnerScreen)
+        [saved] = app.services.store.actions()
+        assert (saved.title, saved.owner, saved.supplier) == ("Spare laptops", "li-lei", "sales")
+
+
+async def test_the_refusal_stays_when_li_and_enter_arrive_together(backend, tmp_path):
+    """Typed in one burst, the changes queued before Enter must not wipe the refusal they led to."""
+    async with running(backend, tmp_path) as (app, pilot):
+        await pilot.press("c")
+        await settle(app, pilot)
+        burst(app, "Spare laptops\rli\r")
+        await settle(app, pilot)
+        assert app.focused is field(app, "owner")
+        assert shown(app, "#capture-error").startswith(f"owner 'li' could be {LI}")
+        burst(app, "u\r\r\r\r")  # "liu": Liu Yang alone
+        await settle(app, pilot)
+        assert isinstance(app.screen, RunnerScreen)
+        assert [a.owner for a in app.services.store.actions()] == ["liu-yang"]
+
+
+async def test_an_id_a_name_or_a_unique_prefix_still_resolves(backend, tmp_path):
+    """Typed fast, each followed by Enter: an exact id, an exact name, a prefix only one person has."""
+    async with running(backend, tmp_path, size=(120, 40)) as (app, pilot):
+        for title, owner in (("By id", "li-na"), ("By name", "liu yang"), ("By prefix", "zhan")):
+            await pilot.press("c")
+            await settle(app, pilot)
+            await pilot.press(*title, "enter", *owner, "enter", *"sales", "enter", "enter", "enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, RunnerScreen), title
+        owners = {a.title: (a.owner, a.requester) for a in app.services.store.actions()}
+        assert owners == {
+            "By id": ("li-na", "sales"), "By name": ("liu-yang", "sales"), "By prefix": ("zhang-wei", "sales"),
+        }
+
+
+async def test_a_unique_prefix_completes_and_a_department_prefix_of_several_is_refused(backend, tmp_path):
+    async with running(backend, tmp_path) as (app, pilot):
+        await pilot.press("c")
+        await settle(app, pilot)
+        await pilot.press(*"Desk phones", "enter", *"Zhan")
+        await settle(app, pilot)
+        assert field(app, "owner")._suggestion == "Zhang Wei"  # one person: the completion is offered
+        await pilot.press("enter", *"sh", "enter")
+        await settle(app, pilot)
+        assert field(app, "owner").value == "Zhang Wei"
+        assert app.focused is field(app, "requester")
+        assert shown(app, "#capture-error") == (
+            "requester 'sh' could be 销售部 (sh-sales), 信息技术部 (sh-it), 人事行政部 (sh-hr) or 运营部 (sh-ops); "
+            "type more of the name, or the id"
+        )
+        await pilot.press(*"-it", "enter")
+        await settle(app, pilot)
+        assert app.focused is field(app, "due")
+
+
+async def test_the_cli_gives_the_same_answer_for_li(register, tmp_path):
+    """`icm action add --owner li`: exit 2, one line naming the same three people, nothing written."""
+    make_workspace(tmp_path)
+    args = ["--workspace", str(tmp_path), "action", "add", "Spare laptops"]
+    result = CliRunner().invoke(main, [*args, "--owner", "li"], env=register.env())
+    assert result.exit_code == 2
+    assert result.stderr == f"icm: owner 'li' could be {LI}; give the id\n" and result.stdout == ""
+    store = register.open(tmp_path)
+    try:
+        assert store.all(Kind.ACTIONS) == []
+    finally:
+        store.close()
+    # An exact display name is one person in the CLI too.
+    result = CliRunner().invoke(main, [*args, "--owner", "Li Lei", "--requester", "销售部"], env=register.env())
+    assert (result.exit_code, result.stdout) == (0, "A-1\n")
+
+
+async def test_triage_accept_is_prefilled_with_the_service_target_and_the_addressed_supplier(backend, tmp_path):
+    """In the meeting: the request's title, requester, supplier and its service's due date, saved as shown."""
+    workspace = make_workspace(tmp_path)
+    store = backend.open(tmp_path)
+    app = make_app(workspace, store, Clock(), agenda="weekly-coordination")
+    app.services.add_request("Two more monitors for the sales floor", requester="sales", supplier="it", service="laptops")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("s")
+            await settle(app, pilot)
+            await pilot.press("n", "a")
+            await settle(app, pilot)
+            assert isinstance(app.screen, CaptureDialog)
+            assert shown(app, ".capture-title") == "Accept R-1: Sales asks IT"
+            assert field(app, "requester").value == "Sales" and field(app, "requester").disabled
+            assert shown(app, "#capture-derived") == (
+                "owner Zhang Wei, supplier IT · due Thu 2026-12-03 (the Laptop provisioning target, 3 days)"
+            )
+            await pilot.press("tab", "ctrl+u", *"li-na")  # someone from HR: IT still delivers, as asked
+            await settle(app, pilot)
+            assert shown(app, "#capture-derived").startswith("owner Li Na (HR), supplier IT · ")
+            await pilot.press("ctrl+s")
+            await settle(app, pilot)
+        action = store.action("A-1")
+        assert (action.title, action.owner, action.supplier, action.requester, str(action.due), action.request) == (
+            "Two more monitors for the sales floor", "li-na", "it", "sales", "2026-12-03", "R-1",
+        )
+    finally:
+        if backend.persistent:
+            store.close()
+
+
+@asynccontextmanager
+async def requests_screen(backend, root: Path, size=(80, 24)):
+    """The requests screen on the sample workspace, two requests waiting (one names the laptops service)."""
+    from icm_tui.tui.screens.requests import RequestsScreen
+
+    workspace = make_workspace(root)
+    store = backend.open(root)
+    app = make_app(workspace, store, Clock())
+    app.services.add_request("Two more monitors for the sales floor", requester="sales", supplier="it", service="laptops")
+    app.services.add_request("Interview rooms on Fridays [b]", requester="sales", supplier="hr")
+    try:
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            app.push_screen(RequestsScreen())
+            await settle(app, pilot)
+            assert isinstance(app.screen, RequestsScreen) and app.screen.loaded
+            yield app, pilot
+    finally:
+        if backend.persistent:
+            store.close()
+
+
+async def test_a_new_request_names_the_departments_a_prefix_could_be(backend, tmp_path):
+    from icm_tui.tui.dialogs.request import RequestDialog
+
+    async with requests_screen(backend, tmp_path) as (app, pilot):
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press(*"Laptop for the intern", "enter", *"sh")
+        await settle(app, pilot)
+        assert app.screen.query_one("#request-from", Input)._suggestion == ""  # four departments: no ghost
+        await pilot.press("enter", *"it", "enter", "enter", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RequestDialog)
+        assert shown(app, "#request-error") == (
+            "from: asking department 'sh' could be 销售部 (sh-sales), 信息技术部 (sh-it), 人事行政部 (sh-hr) or "
+            "运营部 (sh-ops); type more of the name, or the id"
+        )
+        assert app.focused is app.screen.query_one("#request-from", Input)
+        assert len(app.services.requests()) == 2
