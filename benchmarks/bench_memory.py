@@ -10,6 +10,18 @@ is played on it:
 - reports:  Esc back home, `R`, until the report is computed
 - back:     Esc back home, until the home screen has read the register again
 
+With `--session meeting`, a meeting is run instead, on a copy of the workspace made for each run
+(the session writes: a meeting, an action, a pulse, review outcomes, minutes):
+
+- home:     start, until the home screen shows its counts
+- start:    `n` (the agenda picker), Enter on the monthly review, `s` (everyone present), until the
+            review item lists its queue; `k` carries the first two items
+- capture:  to the discussion item, `c`, an action typed in the dialog, until the item lists it
+- pulse:    to the pulse item, until its grid shows; `4` rates the highlighted pair
+- end:      `f`, `y`, until the summary shows (the minutes are written)
+- actions:  Esc back home, `a`, until the actions screen shows its rows
+- back:     Esc back home, until the home screen has read the register again
+
 Meanwhile VmRSS and VmHWM are read from /proc/PID/status every 10 ms. A phase's peak is the
 process's high-water mark when it rose during the phase (exact), else the highest sample; "end"
 is VmRSS once the phase has settled (after a 1.5 s pause), what the screen holds on to. Printed:
@@ -18,19 +30,23 @@ the median over the runs of each, in MB (2^20 bytes), and the session's peak (Vm
 The workspace is made once by benchmarks/generate.py and kept in --workspace (default
 /tmp/icm-bench-tui-50000, the one bench_tui.py uses).
 
-Needs tmux. Run: python benchmarks/bench_memory.py [--actions 50000] [--runs 3] [--size 120x40] [--workspace DIR]
+Needs tmux. Run: python benchmarks/bench_memory.py [--session browse|meeting] [--actions 50000] [--runs 3]
+[--size 120x40] [--workspace DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +57,12 @@ SETTLE = 1.5
 KEY_GAP = 0.12
 """A fast typist: a key every 120 ms."""
 QUERIES = ["laptop", "invoice approval"]
-PHASES = ["home", "actions", "filter", "reports", "back"]
+SESSIONS = {
+    "browse": ["home", "actions", "filter", "reports", "back"],
+    "meeting": ["home", "start", "capture", "pulse", "end", "actions", "back"],
+}
+REVIEW_ROW = re.compile(r"\bA-\d+\b")
+"""A row of the review queue (the agenda and the header show no action refs)."""
 
 
 def ensure_workspace(workspace: Path, actions: int) -> None:
@@ -143,16 +164,128 @@ class Terminal:
                 raise RuntimeError(f"waiting for {texts} ({'gone' if gone else 'shown'}); the screen:\n{screen}")
             time.sleep(0.05)
 
+    def wait_match(self, pattern: re.Pattern[str], timeout: float = 60.0) -> str:
+        """Wait until `pattern` matches somewhere on the screen; the screen."""
+        end = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if pattern.search(screen):
+                return screen
+            if "Traceback" in screen or "[exited]" in screen or time.monotonic() > end:
+                raise RuntimeError(f"waiting for {pattern.pattern}; the screen:\n{screen}")
+            time.sleep(0.05)
+
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
-def one_run(workspace: Path, actions: int, size: str) -> dict[str, dict[str, float]]:
+def browse(term: Terminal, actions: int, phase: Callable[[str], None], settle: Callable[[str], None]) -> None:
+    """Home, the actions screen, filtering it, reports, home again."""
+    total = f"{actions:,}"
+    phase("home")
+    term.wait(f"{actions} action items")  # the banner, once the register is read
+    settle("home")
+
+    phase("actions")
+    term.keys("a")
+    term.wait(f"of {total}", "Action items —")
+    settle("actions")
+
+    phase("filter")
+    for query in QUERIES:
+        term.keys("/")
+        time.sleep(0.3)  # the filter line takes the focus (a key sent before that goes to the list)
+        term.type(query)
+        term.wait(f"“{query}”")
+        term.keys("Escape", "Escape")  # leave the filter line, clear the filter
+        term.wait(f"“{query}”", gone=True)
+    settle("filter")
+
+    phase("reports")
+    term.keys("Escape")
+    term.wait("Run a meeting")  # the home screen's footer
+    term.keys("R")
+    term.wait("w: window", "Reports —")
+    settle("reports")
+
+    phase("back")
+    term.keys("Escape")
+    term.wait("Run a meeting")
+    settle("back")
+
+
+def meeting(term: Terminal, actions: int, phase: Callable[[str], None], settle: Callable[[str], None]) -> None:
+    """Run the monthly review: its review queue, a captured action, the pulse, the end; then the actions screen."""
+    phase("home")
+    term.wait(f"{actions} action items")
+    settle("home")
+
+    phase("start")
+    term.keys("n")
+    term.wait("Run this agenda")
+    term.keys("Enter")  # the monthly review, first in the list
+    term.wait("Who is present?")
+    term.keys("s")
+    term.wait("1/6 ")
+    term.wait_match(REVIEW_ROW)  # the queue is read
+    for _ in range(2):
+        term.keys("k")  # carried over
+        time.sleep(0.5)
+    settle("start")
+
+    phase("capture")
+    term.keys("n", "n")
+    term.wait("3/6 ")
+    term.keys("c")
+    term.wait("New action under")
+    term.type("Bench hiring map")
+    term.keys("Enter")
+    term.type("anna-schmidt")
+    term.keys("Enter", "Enter")  # the owner, then the requester the item names
+    term.type("fri")
+    term.keys("Enter", "Enter")  # the due date, then the priority: saved
+    term.wait("New action under", gone=True)
+    term.wait("Bench hiring map")
+    settle("capture")
+
+    phase("pulse")
+    term.keys("n", "n", "n")
+    term.wait("6/6 ")
+    term.wait("rates →")
+    term.keys("4")
+    term.wait("★★★★☆")
+    settle("pulse")
+
+    phase("end")
+    term.keys("f")
+    term.wait("End meeting")
+    term.keys("y")
+    term.wait("Summary of M-")
+    settle("end")
+
+    phase("actions")
+    term.keys("Escape")
+    term.wait("Run a meeting")
+    term.keys("a")
+    term.wait(f"of {actions + 1:,}", "Action items —")
+    settle("actions")
+
+    phase("back")
+    term.keys("Escape")
+    term.wait("Run a meeting")
+    settle("back")
+
+
+def one_run(workspace: Path, actions: int, size: str, session: str) -> dict[str, dict[str, float]]:
     """Play the session once; per phase its peak and settled RSS, and the session's peak, in MiB."""
+    scratch = None
+    if session == "meeting":  # it writes: each run on a fresh copy
+        scratch = Path(tempfile.mkdtemp(prefix="icm-bench-memory-"))
+        shutil.copytree(workspace, scratch / "ws", ignore=shutil.ignore_patterns("backups"))
+        workspace = scratch / "ws"
     term = Terminal(workspace, size)
     sampler = Sampler(term.pid)
     sampler.start()
-    total = f"{actions:,}"
     hwm_at: dict[str, int] = {}
     ends: dict[str, int] = {}
     try:
@@ -167,43 +300,16 @@ def one_run(workspace: Path, actions: int, size: str) -> dict[str, dict[str, flo
             ends[name] = rss
             hwm_at[name + ".end"] = hwm
 
-        phase("home")
-        term.wait(f"{actions} action items")  # the banner, once the register is read
-        settle("home")
-
-        phase("actions")
-        term.keys("a")
-        term.wait(f"of {total}", "Action items —")
-        settle("actions")
-
-        phase("filter")
-        for query in QUERIES:
-            term.keys("/")
-            time.sleep(0.3)  # the filter line takes the focus (a key sent before that goes to the list)
-            term.type(query)
-            term.wait(f"“{query}”")
-            term.keys("Escape", "Escape")  # leave the filter line, clear the filter
-            term.wait(f"“{query}”", gone=True)
-        settle("filter")
-
-        phase("reports")
-        term.keys("Escape")
-        term.wait("Run a meeting")  # the home screen's footer
-        term.keys("R")
-        term.wait("w: window", "Reports —")
-        settle("reports")
-
-        phase("back")
-        term.keys("Escape")
-        term.wait("Run a meeting")
-        settle("back")
+        {"browse": browse, "meeting": meeting}[session](term, actions, phase, settle)
         peak = status_kb(term.pid)[1]
         term.keys("C-q")
     finally:
         sampler.stop()
         term.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     result: dict[str, dict[str, float]] = {}
-    for name in PHASES:
+    for name in SESSIONS[session]:
         rose = hwm_at[name + ".end"] > hwm_at[name]
         top = hwm_at[name + ".end"] if rose else sampler.peaks.get(name, 0)
         result[name] = {"peak": top / 1024, "end": ends[name] / 1024}
@@ -213,6 +319,8 @@ def one_run(workspace: Path, actions: int, size: str) -> dict[str, dict[str, flo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--session", choices=sorted(SESSIONS), default="browse",
+                        help="browse: home, actions, filter, reports; meeting: run a meeting, then the actions screen")
     parser.add_argument("--actions", type=int, default=50000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--size", default="120x40", help="terminal COLSxROWS")
@@ -221,16 +329,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     workspace = args.workspace or Path(tempfile.gettempdir()) / f"icm-bench-tui-{args.actions}"
     ensure_workspace(workspace, args.actions)
-    print(f"memory of `icm` (real process in tmux {args.size}), workspace {workspace} ({args.actions} items), "
+    print(f"memory of `icm`, {args.session} session (real process in tmux {args.size}), workspace {workspace} ({args.actions} items), "
           f"{args.runs} runs, medians in MB")
     runs = []
     for number in range(args.runs):
-        run = one_run(workspace, args.actions, args.size)
+        run = one_run(workspace, args.actions, args.size, args.session)
         runs.append(run)
         if args.verbose:
             print(f"  run {number + 1}: " + "  ".join(f"{k} {v['peak']:.0f}/{v['end']:.0f}" for k, v in run.items()))
     print(f"  {'phase':<10} {'peak':>7} {'end':>7}   (peak: highest RSS in the phase; end: RSS once settled)")
-    for name in [*PHASES, "session"]:
+    for name in [*SESSIONS[args.session], "session"]:
         peak = statistics.median(r[name]["peak"] for r in runs)
         end = statistics.median(r[name]["end"] for r in runs)
         verdict = "ok" if peak < TARGET_MB else "OVER"
