@@ -51,12 +51,16 @@ def gather(services: Services, meeting_ref: str) -> Minutes:
     listed = {ref.upper() for item in meeting.items for ref in item.actions}
     # Items captured under an agenda item are listed there; others (an accepted request in triage)
     # only carry the meeting's ref. Both belong to the minutes.
-    every = store.action_summaries()  # minutes list fields, never histories
-    actions = [a for a in every if a.ref.upper() in listed or a.meeting == meeting.ref]
+    reviewed = {outcome.ref.upper() for outcome in meeting.reviewed}
+    actions, titles = [], {}
+    for a in store.iter_action_summaries():  # list fields, never histories; one pass, nothing held
+        ref = a.ref.upper()
+        if ref in listed or a.meeting == meeting.ref:
+            actions.append(a)
+        if ref in reviewed:
+            titles[a.ref] = a.title
     pulse_refs = {ref.upper() for ref in meeting.pulses}
     pulses = [p for p in store.pulses() if p.ref.upper() in pulse_refs or p.meeting == meeting.ref]
-    reviewed = {outcome.ref.upper() for outcome in meeting.reviewed}
-    titles = {a.ref: a.title for a in every if a.ref.upper() in reviewed} if reviewed else {}
     return Minutes(
         meeting=meeting,
         actions=tuple(sorted(actions, key=lambda a: ref_number(a.ref))),

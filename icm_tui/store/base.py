@@ -142,6 +142,20 @@ def _login() -> str:
         return "unknown"
 
 
+def matches_indexed(item: Any, wanted: Any) -> bool:
+    """Whether `item` passes the indexed parts of the ActionFilter `wanted`: status, owner, supplier,
+    requester, department (what `action_candidates` may narrow by; the caller applies the rest)."""
+    statuses = getattr(wanted, "status", ()) or ()
+    if statuses and str(item.status) not in {str(s) for s in statuses}:
+        return False
+    for column in ("owner", "supplier", "requester"):
+        value = getattr(wanted, column, "")
+        if value and getattr(item, column) != value:
+            return False
+    department = getattr(wanted, "department", "")
+    return not department or department in (item.supplier, item.requester)
+
+
 class Store(ABC):
     """A register of action items, meetings, requests and pulses."""
 
@@ -246,8 +260,12 @@ class Store(ABC):
         return out
 
     def action_candidates(self, wanted: object) -> list[ActionSummary]:
-        """A superset of the action items the ActionFilter `wanted` lets through (indexes narrow it)."""
-        return self.action_summaries()
+        """A superset of the action items the ActionFilter `wanted` lets through (indexes narrow it).
+
+        By default one streamed pass that keeps only what `matches_indexed`: `icm actions --status
+        open` holds the open items, not 50,000 summaries.
+        """
+        return [item for item in self.iter_action_summaries() if matches_indexed(item, wanted)]
 
     def action(self, key: str) -> ActionItem:
         """One action item by ref or uid."""

@@ -132,11 +132,6 @@ class _SummaryNotes(ActionSummary, frozen=True, kw_only=True, omit_defaults=True
 _SUMMARY_NOTES_DECODER = msgspec.json.Decoder(dict[str, dict[str, _SummaryNotes]])
 
 
-def summary_of(item: Any) -> ActionSummary:
-    """The ActionSummary of a full action item."""
-    return ActionSummary(**{name: getattr(item, name) for name in ActionSummary.__struct_fields__})
-
-
 def notes_of(history: Iterable[Any]) -> str:
     """An item's notes, one per line."""
     return "\n".join(event.note for event in history if event.note)
@@ -246,8 +241,6 @@ class TinyDBStore(Store):
         self._lock: StoreLock | None = None
         self._typed: OrderedDict[Path, tuple[Sig, dict[int, Any]]] = OrderedDict()
         """Parsed shards by path with the stat signature they were read at; actions shards LRU-bounded."""
-        self._light: dict[Path, tuple[Sig, dict[int, Any]]] = {}
-        """Actions shards read without histories (action_summaries), by the same signatures."""
         self._notes: dict[Path, tuple[Sig, dict[int, str]]] = {}
         """Actions shards' notes (action_notes), by the same signatures."""
         self._dbs: OrderedDict[Path, TinyDB] = OrderedDict()
@@ -535,14 +528,13 @@ class TinyDBStore(Store):
             self._typed[path] = (new_sig, records)
         else:
             self._typed.pop(path, None)
-        # The light views of an actions shard follow the same write, so lists never re-read it.
-        for cache, value in ((self._light, summary_of), (self._notes, lambda r: notes_of(r.history))):
-            light = cache.get(path)
-            if light is not None and old_sig is not None and light[0] == old_sig and isinstance(record, ActionItem):
-                light[1][number] = value(record)
-                cache[path] = (new_sig, light[1])
-            else:
-                cache.pop(path, None)
+        # The notes view of an actions shard follows the same write, so it is never re-read for it.
+        notes = self._notes.get(path)
+        if notes is not None and old_sig is not None and notes[0] == old_sig and isinstance(record, ActionItem):
+            notes[1][number] = notes_of(record.history)
+            self._notes[path] = (new_sig, notes[1])
+        else:
+            self._notes.pop(path, None)
 
     # Reads.
 
@@ -604,9 +596,6 @@ class TinyDBStore(Store):
         full = self._typed.get(path)
         if full is not None and full[0] == sig:
             return list(full[1].values())
-        light = None if notes else self._light.get(path)
-        if light is not None and light[0] == sig:
-            return list(light[1].values())
         loaded = read_bytes(path)
         if loaded is None:
             return []
@@ -633,15 +622,10 @@ class TinyDBStore(Store):
         )
 
     def action_summaries(self) -> list[ActionSummary]:
-        with self._mutex:
-            out: list = []
-            for index in self._shards(Kind.ACTIONS):
-                out.extend(self._summaries(index).values())
-            return out
-
-    def _summaries(self, index: int) -> dict[int, Any]:
-        """One actions shard without histories: from the full parse when fresh, else a light one."""
-        return self._light_view(index, self._light, summary_of, _SUMMARY_DECODER, lambda doc: doc)
+        # Not cached: 50,000 summaries are ~50 MB of RSS, and a cache would hold them for the
+        # session for whichever caller asked once (a review queue, an export). A light parse of
+        # every shard costs ~0.2 s; callers that need one pass stream (iter_action_summaries).
+        return list(self.iter_action_summaries())
 
     def _light_view(
         self,
@@ -935,7 +919,7 @@ class TinyDBStore(Store):
             changed = current != self._seen
             self._seen = current
             if changed:
-                for cache in (self._typed, self._light, self._notes):
+                for cache in (self._typed, self._notes):
                     for path, (sig, _) in list(cache.items()):
                         if stat_sig(path) != sig:
                             del cache[path]
@@ -947,7 +931,6 @@ class TinyDBStore(Store):
                 db.close()
             self._dbs.clear()
             self._typed.clear()
-            self._light.clear()
             self._notes.clear()
 
     def newest_backup(self) -> Generation | None:

@@ -148,7 +148,10 @@ def test_streamed_views_match_full_reads_and_keep_nothing(tmp_path):
     full = list(store.iter_actions())
     light = list(store.iter_action_summaries())
     with_notes = list(store.iter_action_summaries(notes=True))
-    assert not store._typed and not store._light and not store._notes  # streamed: nothing kept
+    assert [a.ref for a in store.action_summaries()] == [a.ref for a in light]
+    open_only = ActionFilter(status=frozenset({Status.OPEN}))
+    assert [a.ref for a in store.action_candidates(open_only)] == [a.ref for a in light if a.status is Status.OPEN]
+    assert not store._typed and not store._notes  # streamed: nothing kept (no summary cache either)
     assert [a.ref for a in light] == [a.ref for a in with_notes] == [a.ref for a in full]
     assert not any(hasattr(a, "history") for a in light)
     for item, summary in zip(full, with_notes):

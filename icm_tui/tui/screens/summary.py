@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from icm_tui.domain.models import ActionItem, Meeting, Pulse
+from icm_tui.domain.models import ActionSummary, Meeting, Pulse
 from icm_tui.tui.widgets.meeting import clock_text
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class MeetingRecord:
     """A meeting with the action items captured in it and the pulses given in it."""
 
     meeting: Meeting
-    actions: list[ActionItem]
+    actions: list[ActionSummary]
     pulses: list[Pulse]
 
 
@@ -35,7 +35,8 @@ def gather_record(app: IcmApp, ref: str) -> MeetingRecord:
     store = app.services.store
     meeting = store.meeting(ref)
     listed = {r for item in meeting.items for r in item.actions}
-    actions = [a for a in store.actions() if a.ref in listed or a.meeting == meeting.ref]
+    # One streamed pass over summaries (the table shows no history): never 50,000 whole items held.
+    actions = [a for a in store.iter_action_summaries() if a.ref in listed or a.meeting == meeting.ref]
     pulses = [p for p in store.pulses() if p.meeting == meeting.ref]
     return MeetingRecord(meeting, actions, pulses)
 

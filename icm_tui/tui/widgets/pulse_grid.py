@@ -40,7 +40,7 @@ def gather_pulse(app: IcmApp, meeting: Meeting) -> PulseData:
     depts = attending_departments(meeting, app.org)
     wanted = set(depts)
     served: dict[str, set[str]] = {d: set() for d in depts}
-    for item in store.action_summaries():
+    for item in store.iter_action_summaries():  # one pass: nothing held afterwards
         if item.requester in wanted and item.supplier in wanted and item.supplier != item.requester:
             served[item.requester].add(item.supplier)
     for rater, suppliers in served.items():
