@@ -112,3 +112,41 @@ async def test_export_from_home_minutes_and_owed_actions(tmp_path, workspace_sto
     rows = list(csv.DictReader(exported.read_text(encoding="utf-8-sig").splitlines()))
     assert [r["ref"] for r in rows] == ["A-1"] and rows[0]["title"] == "Buffer of [red]5 laptops"
     assert any(name.endswith("M-1.yaml") for name in files) and any(name.endswith("M-1.md") for name in files)
+
+
+async def test_coming_back_reads_the_register_again_only_when_it_changed(tmp_path, workspace_store):
+    workspace = make_workspace(tmp_path)
+    app = make_app(workspace, workspace_store, Clock())
+    app.services.add_action("First", owner="zhang-wei", requester="sales")
+    store = app.services.store
+    reads = []
+    streamed = store.iter_action_summaries
+
+    def counting(*args, **kwargs):
+        reads.append(1)
+        return streamed(*args, **kwargs)
+
+    store.iter_action_summaries = counting  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen) and home.data.actions == 1 and len(reads) == 1
+        # Nothing changed: back from another screen, the counts are not read again, the agendas are.
+        (workspace.agendas_dir / "weekly-zh.yaml").unlink()
+        await pilot.press("R")
+        await settle(app, pilot)
+        app.pop_screen()
+        await settle(app, pilot)
+        assert home.loads == 2 and len(reads) == 1 and home.data.actions == 1
+        assert "weekly-zh" not in [row.agenda.name for row in home.data.series]
+        # The user's own write elsewhere: read again.
+        await pilot.press("R")
+        await settle(app, pilot)
+        app.services.add_action("Second", owner="zhang-wei", requester="sales")
+        app.pop_screen()
+        await settle(app, pilot)
+        assert len(reads) == 2 and home.data.actions == 2 and home.data.counts["open"] == 2
+        # g reads it again whatever the version says.
+        await pilot.press("g")
+        await settle(app, pilot)
+        assert len(reads) == 3

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Hashable
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,6 +94,8 @@ class HomeData:
     meetings: int = 0
     actions: int = 0
     problems: list[str] = field(default_factory=list)
+    version: Hashable = None
+    """The store's version() read before the register was: unchanged, the register need not be read again."""
 
 
 def next_date(last: date | None, cadence: Cadence) -> date | None:
@@ -108,29 +111,23 @@ def next_date(last: date | None, cadence: Cadence) -> date | None:
     return last.replace(year=year, month=month, day=min(last.day, calendar.monthrange(year, month)[1]))
 
 
-def gather_home(app: IcmApp) -> HomeData:
-    """Read agendas and the register into a HomeData (slow: call it on the store thread)."""
+def gather_home(app: IcmApp, previous: HomeData | None = None) -> HomeData:
+    """Read agendas and the register into a HomeData (slow: call it on the store thread).
+
+    With `previous` gathered the same day at the store's current version, only the agendas are
+    read again (they are files the store does not track): the register (~0.26 s at 50,000 items)
+    is what `previous` shows.
+    """
     services = app.services
     today = services.today()
+    # Read before the register: a write landing while it is read changes the next version.
+    version = services.store.version()
+    if previous is not None and previous.version is not None and previous.version == version and previous.today == today:
+        return replace(previous, series=series_rows(load_agenda_files(app), services.store.meetings()))
     thresholds = app.org.thresholds
     agendas = load_agenda_files(app)
     meetings = services.store.meetings()
-
-    last: dict[str, date] = {}
-    per_series: Counter[str] = Counter()
-    for meeting in meetings:
-        day = meeting.started.date()
-        per_series[meeting.series] += 1
-        if meeting.series not in last or day > last[meeting.series]:
-            last[meeting.series] = day
-    series = []
-    for agenda_file in agendas:
-        agenda = agenda_file.agenda
-        if agenda is None:
-            series.append(SeriesRow(agenda_file))
-            continue
-        seen = last.get(agenda.series)
-        series.append(SeriesRow(agenda_file, seen, next_date(seen, agenda.cadence), per_series[agenda.series]))
+    series = series_rows(agendas, meetings)
 
     counts = Counter(open=0, overdue=0, awaiting=0, escalated=0)
     owed: Counter[str] = Counter()
@@ -178,8 +175,28 @@ def gather_home(app: IcmApp) -> HomeData:
     return HomeData(
         series=series, counts=dict(counts), departments=departments, recent=recent,
         running=sorted(running, key=lambda m: m.started, reverse=True), new_requests=new_requests,
-        today=today, meetings=len(meetings), actions=actions,
+        today=today, meetings=len(meetings), actions=actions, version=version,
     )
+
+
+def series_rows(agendas: list[AgendaFile], meetings: list[Meeting]) -> list[SeriesRow]:
+    """Each agenda's series: when it last met, when it meets next, how often it met."""
+    last: dict[str, date] = {}
+    per_series: Counter[str] = Counter()
+    for meeting in meetings:
+        day = meeting.started.date()
+        per_series[meeting.series] += 1
+        if meeting.series not in last or day > last[meeting.series]:
+            last[meeting.series] = day
+    series = []
+    for agenda_file in agendas:
+        agenda = agenda_file.agenda
+        if agenda is None:
+            series.append(SeriesRow(agenda_file))
+            continue
+        seen = last.get(agenda.series)
+        series.append(SeriesRow(agenda_file, seen, next_date(seen, agenda.cadence), per_series[agenda.series]))
+    return series
 
 
 def write_sample_agenda(app: IcmApp) -> Path:
@@ -287,12 +304,13 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
         """Another process changed the register: show it."""
         self.reload()
 
-    def reload(self) -> None:
-        """Gather the data again off the event loop."""
+    def reload(self, force: bool = False) -> None:
+        """Gather the data again off the event loop (the register only if it changed, unless `force`)."""
         if self._loading:
             return
         self._loading = True
-        self.icm.submit(lambda: gather_home(self.icm), self._show, self._failed)
+        previous = None if force else self.data
+        self.icm.submit(lambda: gather_home(self.icm, previous), self._show, self._failed)
 
     def _failed(self, error: Exception) -> None:
         self._loading = False
@@ -447,7 +465,7 @@ start. In the meeting, the footer shows every key and **?** explains the screen.
 
     def action_reload(self) -> None:
         """Read the register again."""
-        self.reload()
+        self.reload(force=True)
 
     def _open(self, module: str, name: str, what: str) -> None:
         import importlib
