@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from textual import events
 from textual.widgets import Input
@@ -232,3 +233,46 @@ async def test_a_new_request_names_the_departments_a_prefix_could_be(backend, tm
         )
         assert app.focused is app.screen.query_one("#request-from", Input)
         assert len(app.services.requests()) == 2
+
+
+def list_lines(app) -> list[str]:
+    """The attendance list as drawn, one string per line, without colour."""
+    from icm_tui.tui.screens.attendance import AttendanceList
+
+    widget = app.screen.query_one(AttendanceList)
+    return ["".join(s.text for s in widget.render_line(y)).rstrip() for y in range(widget.content_size.height)]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_attendance_reads_without_colour(backend, tmp_path, size):
+    """`[x]`/`[ ]` on every line, 'N of M present' and who is absent; the count and Start stay on screen."""
+    from icm_tui.tui.screens.attendance import AttendanceScreen
+
+    workspace = make_workspace(tmp_path)
+    store = backend.open(tmp_path)
+    app = make_app(workspace, store, Clock(), agenda="weekly-coordination")
+    try:
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            assert isinstance(app.screen, AttendanceScreen)
+            lines = list_lines(app)
+            assert lines[0].startswith("[x] IT  (it)")
+            assert lines[6].startswith("[ ] 销售部  (sh-sales)") and lines[6].endswith("not on the agenda")
+            assert sum(line.startswith("[x] ") for line in lines) == 6
+            assert shown(app, "#attendance-summary") == "6 of 10 present · absent: nobody"
+
+            await pilot.press("down", "down", "down", "space")  # Finance did not come
+            await settle(app, pilot)
+            assert list_lines(app)[3].startswith("[ ] Finance  (finance)")
+            assert shown(app, "#attendance-summary") == "5 of 10 present · absent: Finance"
+            for selector in ("#attendance-summary", "#attendance-start"):
+                region = app.screen.query_one(selector).region
+                assert region.height and region.bottom <= size[1] - 1, selector  # above the footer
+
+            await pilot.press("s")
+            await settle(app, pilot)
+        [meeting] = store.meetings()
+        assert meeting.absent == ("finance",) and "finance" not in meeting.attendees
+    finally:
+        if backend.persistent:
+            store.close()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, SelectionList, Static
+from textual.strip import Strip
+from textual.widgets import Button, Footer, Header, Label, OptionList, SelectionList, Static
+from textual.widgets.option_list import OptionDoesNotExist
 from textual.widgets.selection_list import Selection
 
 from icm_tui.domain.agenda import Agenda
@@ -21,20 +25,52 @@ if TYPE_CHECKING:
     from icm_tui.tui.app import IcmApp
 
 
+TICKED, UNTICKED = "[x] ", "[ ] "
+"""Drawn before each line in place of SelectionList's button, whose state shows only as a colour."""
+
+
+class AttendanceList(SelectionList[str]):
+    """A SelectionList whose ticks read without colour: `[x]` present, `[ ]` not (screen-shared, printed, colour-blind)."""
+
+    def render_line(self, y: int) -> Strip:
+        line = OptionList.render_line(self, y)  # the prompt, without SelectionList's coloured button
+        index = self.scroll_offset.y + y
+        try:
+            selection = self.get_option_at_index(index)
+        except OptionDoesNotExist:
+            return line
+        ticked = selection.value in self.selected
+        base = next(iter(line)).style or self.rich_style
+        if ticked:
+            colour = self.get_component_rich_style("selection-list--button-selected").color
+            mark = base + Style(color=colour, bold=True)
+        else:
+            mark = base + Style(dim=True)
+        mark += Style(meta={"option": index})  # a click on the box toggles, as on the button
+        return Strip([Segment(TICKED if ticked else UNTICKED, mark), *line])
+
+
 class AttendanceScreen(Screen):
     """Tick who is present; the agenda's attendees are ticked to begin with."""
 
     HELP = """\
 # Attendance
 
-Who is in the room. The agenda's attendees are ticked; untick those who did not come (they are
-recorded as absent), tick any other department that joined.
+Who is in the room. The agenda's attendees are ticked `[x]`; untick those who did not come
+(they are recorded as absent), tick any other department that joined (`[ ]`, marked "not on the
+agenda"). The line under the list counts who is present and names who is absent.
 
 - **Space** (or a click) ticks and unticks the highlighted line.
 - **a** ticks everyone, **x** unticks everyone.
 - **s** starts the meeting; from then on everything is saved as it happens.
 - **Esc** goes back without starting.
 """
+
+    DEFAULT_CSS = """
+    /* Under the list; on a short terminal pinned to the bottom, so the list scrolls instead of them. */
+    AttendanceScreen #attendance-foot { height: auto; }
+    AttendanceScreen.-short #attendance-foot { dock: bottom; }
+    """
 
     BINDINGS = [
         Binding("s", "start", "Start meeting", id="attendance.start"),
@@ -63,14 +99,18 @@ recorded as absent), tick any other department that joined.
 
     def _label(self, who: str) -> Text:
         org = self.icm.org
-        if org.department(who):
-            dept = org.department(who)
-            lead = f"  lead: {org.person_name(dept.lead)}" if dept and dept.lead else ""
-            return Text.assemble(Text(dept.name if dept else who), (f"  ({who}){lead}", "dim"))
-        person = org.person(who)
-        if person:
-            return Text.assemble(Text(person.name), (f"  ({who}, {org.department_name(person.department)})", "dim"))
-        return Text(who)
+        invited = who in self.agenda.attendees
+        dept, person = org.department(who), org.person(who)
+        if dept is not None:
+            lead = f"  lead: {org.person_name(dept.lead)}" if dept.lead else ""
+            label = Text.assemble(Text(dept.name), (f"  ({who}){lead}", "dim"))
+        elif person is not None:
+            label = Text.assemble(Text(person.name), (f"  ({who}, {org.department_name(person.department)})", "dim"))
+        else:
+            label = Text(who)
+        if not invited:
+            label.append("  not on the agenda", style="dim italic")
+        return label
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -79,14 +119,19 @@ recorded as absent), tick any other department that joined.
                 Text.assemble((self.agenda.title, "bold"), "  ", (f"{self.display_path}", "dim")),
                 id="attendance-title",
             )
-            yield Label("Who is present? Space ticks, s starts.", classes="section-title")
+            yield Label("Who is present? Space ticks or unticks, a: everyone, x: no one, s starts.", classes="section-title")
             selections = [Selection(self._label(who), who, who in self.agenda.attendees) for who in self.candidates()]
-            yield SelectionList[str](*selections, id="attendance-list")
-            yield Static(Text(""), id="attendance-summary")
-            with Horizontal(id="attendance-buttons"):
-                yield Button("Start meeting (s)", variant="primary", id="attendance-start")
-                yield Button("Back (Esc)", id="attendance-back")
+            yield AttendanceList(*selections, id="attendance-list")
+            with Vertical(id="attendance-foot"):
+                yield Static(Text(""), id="attendance-summary")
+                with Horizontal(id="attendance-buttons"):
+                    yield Button("Start meeting (s)", variant="primary", id="attendance-start")
+                    yield Button("Back (Esc)", id="attendance-back")
         yield Footer(compact=True, show_command_palette=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below 30 rows the count and the buttons stay at the bottom."""
+        self.set_class(event.size.height < 30, "-short")
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()
@@ -108,10 +153,11 @@ recorded as absent), tick any other department that joined.
     def _summarise(self) -> None:
         present, absent = self.present, self.absent
         org = self.icm.org
-        names = ", ".join(org.department_name(a) for a in absent) or "nobody"
-        self.query_one("#attendance-summary", Static).update(
-            Text(f"{len(present)} present, absent: {names}", style="italic")
-        )
+        names = ", ".join(org.department_name(a) if org.department(a) else org.person_name(a) for a in absent)
+        summary = Text(f"{len(present)} of {len(self.candidates())} present", style="bold")
+        summary.append(" · absent: ", style="italic")
+        summary.append(names or "nobody", style="italic")
+        self.query_one("#attendance-summary", Static).update(summary)
 
     def action_all(self) -> None:
         """Tick everyone."""
