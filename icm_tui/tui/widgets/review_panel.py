@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 
 from icm_tui.domain.dates import DATE_FORMS, parse_date
 from icm_tui.domain.lifecycle import Verb, due_label, is_escalated, is_overdue
-from icm_tui.domain.models import ActionItem, Meeting, ReviewOutcome, Status
+from icm_tui.domain.models import ActionItem, ActionSummary, Meeting, ReviewOutcome, Status
 from icm_tui.errors import BadInput
 from icm_tui.tui.widgets.meeting import MeetingUpdated, fit
 
@@ -52,8 +52,9 @@ class ReviewPanel(Vertical, can_focus=False):
         super().__init__(id=id)
         self.meeting: Meeting | None = None
         """The meeting being run."""
-        self.queue: list[ActionItem] = []
-        """The items walked, oldest first, as they stand now."""
+        self.queue: list[ActionSummary] = []
+        """The items walked, oldest first, as they stand now (without histories: see `_describe`)."""
+        self._columns: list = []
         self.loaded = False
         """True once the queue has been read for this meeting."""
 
@@ -67,7 +68,9 @@ class ReviewPanel(Vertical, can_focus=False):
         yield Static(Text(""), id="review-detail")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Ref", "Status", "Due", "Title", "Owner", "Carry", "This meeting", "For")
+        self._columns = self.query_one(DataTable).add_columns(
+            "Ref", "Status", "Due", "Title", "Owner", "Carry", "This meeting", "For"
+        )
 
     def focus_table(self) -> None:
         """Put the keyboard on the queue."""
@@ -80,12 +83,24 @@ class ReviewPanel(Vertical, can_focus=False):
         self.icm.submit(lambda: services.review_queue(meeting.ref), self._show_queue)
 
     def update_meeting(self, meeting: Meeting) -> None:
-        """The meeting changed elsewhere: refresh the outcomes column."""
+        """The meeting changed elsewhere: refresh the outcomes column (the rows whose outcome changed)."""
+        before = self._outcomes()
         self.meeting = meeting
         if self.loaded:
-            self._draw()
+            after = self._outcomes()
+            changed = {ref for ref in before.keys() | after.keys() if before.get(ref) != after.get(ref)}
+            for index, item in enumerate(self.queue):
+                if item.ref in changed:
+                    self._redraw_row(index, after)
 
-    def _show_queue(self, queue: list[ActionItem]) -> None:
+    def _redraw_row(self, index: int, outcomes: dict[str, ReviewOutcome]) -> None:
+        """Update one row's cells in place (a queue can hold thousands of rows: never re-add them all)."""
+        table = self.query_one(DataTable)
+        cells = self._cells(self.queue[index], outcomes.get(self.queue[index].ref), self.icm.services.today())
+        for column, cell in zip(self._columns, cells):
+            table.update_cell(self.queue[index].ref, column, cell)
+
+    def _show_queue(self, queue: list[ActionSummary]) -> None:
         self.queue = queue
         self.loaded = True
         self._draw()
@@ -109,7 +124,7 @@ class ReviewPanel(Vertical, can_focus=False):
         elif 0 <= row < len(self.queue):
             table.move_cursor(row=row)
 
-    def _cells(self, item: ActionItem, outcome: ReviewOutcome | None, today: date) -> list[Text]:
+    def _cells(self, item: ActionSummary, outcome: ReviewOutcome | None, today: date) -> list[Text]:
         org = self.icm.org
         due = Text(due_label(item, today), style="bold red" if is_overdue(item, today) else "")
         flags = "!" if is_escalated(item, today, org.thresholds) else ""
@@ -132,7 +147,7 @@ class ReviewPanel(Vertical, can_focus=False):
         ]
 
     @property
-    def current(self) -> ActionItem | None:
+    def current(self) -> ActionSummary | None:
         """The highlighted item."""
         table = self.query_one(DataTable)
         return self.queue[table.cursor_row] if 0 <= table.cursor_row < len(self.queue) else None
@@ -141,7 +156,10 @@ class ReviewPanel(Vertical, can_focus=False):
     def _describe(self, event: DataTable.RowHighlighted) -> None:
         if not 0 <= event.cursor_row < len(self.queue):
             return
-        item = self.queue[event.cursor_row]
+        self._show_detail(self.queue[event.cursor_row])
+
+    def _show_detail(self, item: ActionSummary) -> None:
+        """The highlighted item's story: its fields at once, its last events once read (store thread)."""
         org = self.icm.org
         text = Text.assemble(
             (f"{item.ref} ", "bold"), Text(item.title), "\n",
@@ -149,7 +167,13 @@ class ReviewPanel(Vertical, can_focus=False):
              f"{org.department_name(item.requester) or '—'} · due {item.due or '—'} · {item.priority.value}"
              f" · from {item.meeting or 'outside a meeting'}", "dim"),
         )
-        for event_ in item.history[-3:]:
+        history = getattr(item, "history", None)
+        if history is None:  # a summary: read the whole item, then show it if still highlighted
+            store, ref = self.icm.services.store, item.ref
+            self.query_one("#review-detail", Static).update(text)
+            self.icm.submit(lambda: store.action(ref), self._history_read)
+            return
+        for event_ in history[-3:]:
             line = f"\n{event_.at:%Y-%m-%d} {event_.kind.value}"
             if event_.old or event_.new:
                 line += f" {event_.old}→{event_.new}"
@@ -158,6 +182,11 @@ class ReviewPanel(Vertical, can_focus=False):
                 text.append(": ")
                 text.append(event_.note)
         self.query_one("#review-detail", Static).update(text)
+
+    def _history_read(self, item: ActionItem) -> None:
+        current = self.current
+        if current is not None and current.ref == item.ref:
+            self._show_detail(item)
 
     def _next_unreviewed(self, start: int) -> None:
         outcomes = self._outcomes()
@@ -182,10 +211,16 @@ class ReviewPanel(Vertical, can_focus=False):
 
         def done(result: tuple[ActionItem, Meeting]) -> None:
             after, saved = result
-            self.queue = [after if q.ref == after.ref else q for q in self.queue]
             self.meeting = saved
-            self._draw()
+            outcomes = self._outcomes()
+            for index, queued in enumerate(self.queue):
+                if queued.ref == after.ref:
+                    self.queue[index] = after
+                    self._redraw_row(index, outcomes)
             self._next_unreviewed(min(row + 1, len(self.queue) - 1) if self.queue else 0)
+            current = self.current
+            if current is not None and current.ref == after.ref:  # the cursor stayed: no highlight event
+                self._show_detail(after)
             self.post_message(MeetingUpdated(saved))
             self.icm.mark_seen()
 
