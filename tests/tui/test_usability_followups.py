@@ -200,9 +200,12 @@ async def requests_screen(backend, root: Path, size=(80, 24)):
 
     workspace = make_workspace(root)
     store = backend.open(root)
-    app = make_app(workspace, store, Clock())
+    clock = Clock()
+    app = make_app(workspace, store, clock)
     app.services.add_request("Two more monitors for the sales floor", requester="sales", supplier="it", service="laptops")
+    clock.advance(minutes=1)
     app.services.add_request("Interview rooms on Fridays [b]", requester="sales", supplier="hr")
+    clock.advance(minutes=1)
     try:
         async with app.run_test(size=size) as pilot:
             await settle(app, pilot)
@@ -276,3 +279,57 @@ async def test_attendance_reads_without_colour(backend, tmp_path, size):
     finally:
         if backend.persistent:
             store.close()
+
+
+def fits(table) -> bool:
+    """Every column of the table is drawn whole inside it."""
+    return sum(c.get_render_width(table) for c in table.columns.values()) <= table.scrollable_content_region.width
+
+
+def headers(table) -> list[str]:
+    return [c.label.plain for c in table.columns.values()]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_lists_fit_their_columns_at_80_and_120(backend, tmp_path, size):
+    """The picker, the requests screen and the triage inbox: no column cut to 'I' or 'Outco'."""
+    from textual.widgets import DataTable
+
+    from icm_tui.tui.screens.picker import AgendaPickerScreen
+
+    async with requests_screen(backend, tmp_path, size=size) as (app, pilot):
+        table = app.screen.query_one("#requests-table", DataTable)
+        assert headers(table) == ["Ref", "From", "To", "Request", "Raised", "Outcome"] and fits(table)
+        assert table.get_row_at(1)[3].plain == "Interview rooms on Fridays [b]"  # literal, not markup
+
+        app.switch_screen(AgendaPickerScreen())
+        await settle(app, pilot)
+        table = app.screen.query_one("#agenda-table", DataTable)
+        wide = ["Agenda", "OK", "Items", "Min"]
+        assert headers(table) == (wide if size[0] >= 100 else wide[:2]) and fits(table)
+        detail = text_of(app, "#agenda-detail")
+        assert "agendas/monthly-service-review.yaml\n" in detail  # the path is not run on with the series
+
+        await pilot.press("down", "enter")
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        await pilot.press("n")  # the triage item
+        await settle(app, pilot)
+        table = app.screen.query_one("#triage-table", DataTable)
+        assert headers(table) == ["Ref", "From", "To", "Request", "Waiting", "Outcome"] and fits(table)
+        assert "service Laptop provisioning" in text_of(app, "#triage-detail")
+
+
+async def test_the_requests_cursor_stays_on_its_request_when_one_arrives_above_it(backend, tmp_path):
+    async with requests_screen(backend, tmp_path) as (app, pilot):
+        for _ in range(4):  # all, newest first
+            await pilot.press("t")
+        await settle(app, pilot)
+        await pilot.press("down")
+        assert [r.ref for r in app.screen.shown] == ["R-2", "R-1"] and app.screen.current.ref == "R-1"
+        app.services.add_request("Badge printer", requester="hr", supplier="it")  # as another process would
+        app.screen.reload()
+        await settle(app, pilot)
+        assert [r.ref for r in app.screen.shown] == ["R-3", "R-2", "R-1"]
+        assert app.screen.current.ref == "R-1"  # it was R-2, the request now at the cursor's old row

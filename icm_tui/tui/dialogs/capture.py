@@ -189,7 +189,8 @@ class CaptureDialog(ModalScreen[Captured | None]):
             "title": "What will be delivered",
             "owner": "Who delivers: person id or name (→ completes)",
             "requester": "Internal customer department (who needs it)",
-            "due": f"fri, +3d, +2w, eow, 2026-12-04 (empty: {self.due_hint or 'none'})",
+            "due": "fri, +3d, 2026-12-04 (empty: the service target)" if self.due_hint
+            else "fri, +3d, +2w, eow, 2026-12-04 (empty: none)",
             "priority": "low, normal, high, urgent",
         }
         values = dict(self.initial)

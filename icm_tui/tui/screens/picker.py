@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -46,6 +46,8 @@ Every `.yaml` file in `agendas/` (except `org.yaml`), checked as it is loaded.
         self.select = select
         """A file to highlight once loaded."""
         self.loads = 0
+        self.narrow: bool | None = None
+        """Whether the list has its narrow columns (None until the first resize)."""
 
     @property
     def icm(self) -> IcmApp:
@@ -62,11 +64,27 @@ Every `.yaml` file in `agendas/` (except `org.yaml`), checked as it is loaded.
                 yield Static(Text("Loading agendas…", style="italic"), id="agenda-detail")
         yield Footer(compact=True, show_command_palette=False)
 
+    NARROW = 100
+    """Below this many columns the list shows only name and state (the detail has items and minutes)."""
+
     def on_mount(self) -> None:
-        table = self.query_one("#agenda-table", DataTable)
-        table.add_columns("Agenda", "OK", "Items", "Min")
-        table.focus()
+        self.query_one("#agenda-table", DataTable).focus()
         self.reload()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow or wide: the columns change, so the list is drawn again."""
+        narrow = event.size.width < self.NARROW
+        if narrow != self.narrow:
+            self.narrow = narrow
+            if self.loads:
+                self._draw()
+
+    def _columns(self, table: DataTable) -> None:
+        table.clear(columns=True)
+        if self.narrow:  # at 80 columns "Items" and "Min" were cut to "I" and nothing
+            table.add_columns("Agenda", "OK")
+        else:
+            table.add_columns("Agenda", "OK", "Items", "Min")
 
     def reload(self, select: Path | None = None) -> None:
         """Load and check every agenda again, off the event loop."""
@@ -77,21 +95,21 @@ Every `.yaml` file in `agendas/` (except `org.yaml`), checked as it is loaded.
     def _show(self, files: list[AgendaFile]) -> None:
         self.files = files
         self.loads += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        files = self.files
         table = self.query_one("#agenda-table", DataTable)
         keep = self.select or (self.current.path if self.current else None)
-        table.clear()
+        self._columns(table)
         for agenda_file in files:
             agenda = agenda_file.agenda
             if agenda is None:
-                table.add_row(
-                    Text(agenda_file.name), Text(f"✗ {len(agenda_file.problems)}", style="bold red"),
-                    Text("—"), Text("—"), key=str(agenda_file.path),
-                )
+                cells = [Text(f"✗ {len(agenda_file.problems)}", style="bold red"), Text("—"), Text("—")]
             else:
-                table.add_row(
-                    Text(agenda_file.name), Text("✓", style="bold green"), Text(str(len(agenda.items))),
-                    Text(str(agenda.planned_minutes)), key=str(agenda_file.path),
-                )
+                cells = [Text("✓", style="bold green"), Text(str(len(agenda.items))), Text(str(agenda.planned_minutes))]
+            cells = cells[:1] if self.narrow else cells
+            table.add_row(Text(agenda_file.name), *cells, key=str(agenda_file.path))
         if not files:
             self.query_one("#agenda-detail", Static).update(
                 Text(f"No agendas in {self.icm.workspace.agendas_dir}. Add a .yaml agenda there (see ? for the format).")
@@ -128,9 +146,11 @@ Every `.yaml` file in `agendas/` (except `org.yaml`), checked as it is loaded.
             detail.update(text)
             return
         org = self.icm.org
+        # The path on a line of its own: run on with the rest it was broken in the middle at 80 columns.
         text = Text.assemble(
             (agenda.title, "bold"), "\n",
-            Text(f"{agenda_file.display} · series {agenda.series} · {agenda.cadence.value} · "
+            Text(agenda_file.display, style="dim"), "\n",
+            Text(f"series {agenda.series} · {agenda.cadence.value} · {len(agenda.items)} items, "
                  f"{agenda.planned_minutes} min", style="dim"), "\n",
         )
         if agenda.facilitator:

@@ -129,15 +129,25 @@ class RequestsScreen(Screen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        table = self.table
-        table.add_column("Ref", key="ref")
-        table.add_column("From", key="from")
-        table.add_column("To", key="to")
-        table.add_column("Request", key="title", width=48)
-        table.add_column("Raised", key="raised")
-        table.add_column("Outcome", key="outcome")
-        table.focus()
+        self.table.focus()
         self.reload()
+
+    def on_resize(self) -> None:
+        """The title column takes what the others leave: draw the list again."""
+        if self.loaded:
+            self.show()
+
+    def _columns(self, rows: list[tuple[Text, ...]]) -> None:
+        """The columns, the title as wide as the others leave (16 to 48): at 80 columns Outcome was cut off."""
+        table = self.table
+        table.clear(columns=True)
+        names = ("Ref", "From", "To", "Request", "Raised", "Outcome")
+        widths = [max([len(name), *(row[i].cell_len for row in rows)]) for i, name in enumerate(names)]
+        others = sum(widths) - widths[3] + 2 * len(names) + 2  # each cell's padding, and the scrollbar
+        width = self.size.width or self.app.size.width  # the list spans the screen; it may not be laid out yet
+        title = max(16, min(48, width - others))
+        for name, key in zip(names, ("ref", "from", "to", "title", "raised", "outcome"), strict=True):
+            table.add_column(name, key=key, width=title if key == "title" else None)
 
     @property
     def table(self) -> DataTable:
@@ -169,23 +179,27 @@ class RequestsScreen(Screen):
             keep.sort(key=lambda r: r.created)
         else:
             keep.sort(key=lambda r: r.created, reverse=True)
-        self.shown = keep[:SHOWN]
-        table = self.table
+        # Which request the cursor is on, read before the list changes under it.
         current = self._goto or (self.current.ref if self.current else None)
         self._goto = None
-        table.clear()
+        self.shown = keep[:SHOWN]
+        table = self.table
         org = self.icm.org
         today = self.icm.services.today()
-        for request in self.shown:
-            table.add_row(
+        rows = [
+            (
                 Text(request.ref),
                 Text(org.department_name(request.requester)),
                 Text(org.department_name(request.supplier)),
                 Text(request.title, no_wrap=True, overflow="ellipsis"),
                 Text(_age(request.created.date(), today)),
                 _outcome(request),
-                key=request.ref,
             )
+            for request in self.shown
+        ]
+        self._columns(rows)
+        for request, row in zip(self.shown, rows, strict=True):
+            table.add_row(*row, key=request.ref)
         row = next((i for i, r in enumerate(self.shown) if r.ref == current), None)
         if row is not None:
             table.move_cursor(row=row)

@@ -75,8 +75,12 @@ class TriagePanel(Vertical, can_focus=False):
         yield DataTable(id="triage-table", cursor_type="row", zebra_stripes=True)
         yield Static(Text(""), id="triage-detail")
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Ref", "From", "To", "Request", "Waiting", "Outcome")
+    COLUMNS = ("Ref", "From", "To", "Request", "Waiting", "Outcome")
+
+    def on_resize(self) -> None:
+        """The request column takes what the others leave: draw the inbox again."""
+        if self.requests:
+            self._show(self.requests)
 
     def focus_table(self) -> None:
         """Put the keyboard on the inbox."""
@@ -91,20 +95,29 @@ class TriagePanel(Vertical, can_focus=False):
         self.requests = requests
         table = self.query_one(DataTable)
         row = table.cursor_row
-        table.clear()
         org = self.icm.org
         today = self.icm.services.today()
+        rows = []
         for request in requests:
             outcome = Text("new", style="bold")
             if request.status is RequestStatus.ACCEPTED:
                 outcome = Text(f"accepted → {request.action}", style="green")
             elif request.status is not RequestStatus.NEW:
                 outcome = Text(request.status.value, style="dim")
-            table.add_row(
+            rows.append([
                 Text(request.ref), Text(org.department_name(request.requester)),
-                Text(org.department_name(request.supplier)), Text(fit(request.title, 34)),
-                Text(f"{(today - request.created.date()).days}d"), outcome, key=request.ref,
-            )
+                Text(org.department_name(request.supplier)), request.title,
+                Text(f"{(today - request.created.date()).days}d"), outcome,
+            ])
+        # At 80 columns a 34-wide title pushed Waiting and Outcome off the panel: it takes what is left.
+        widths = [max([len(name), *(r[i].cell_len for r in rows)]) for i, name in enumerate(self.COLUMNS) if i != 3]
+        room = (self.size.width or 100) - sum(widths) - 2 * len(self.COLUMNS) - 2
+        title_width = max(12, min(34, room))
+        table.clear(columns=True)
+        table.add_columns(*self.COLUMNS)
+        for request, cells in zip(requests, rows, strict=True):
+            cells[3] = Text(fit(request.title, title_width))
+            table.add_row(*cells, key=request.ref)
         if not requests:
             self.query_one("#triage-detail", Static).update(
                 Text("No new requests. Departments add them between meetings with `icm request add`. Press n for the next item.", style="italic")
@@ -124,10 +137,12 @@ class TriagePanel(Vertical, can_focus=False):
         if request is None:
             return
         org = self.icm.org
+        service = org.service(request.service) if request.service else None
+        service_name = service.name if service else request.service
         text = Text.assemble(
             (f"{request.ref} ", "bold"), Text(request.title), "\n",
             (f"{org.department_name(request.requester)} asks {org.department_name(request.supplier)}"
-             f"{' · service ' + request.service if request.service else ''} · {request.created:%Y-%m-%d}", "dim"),
+             f"{' · service ' + service_name if service_name else ''} · {request.created:%Y-%m-%d}", "dim"),
         )
         # The outcome column is off-screen at 80 columns: say what happened here too.
         text.append("\n")
