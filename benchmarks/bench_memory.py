@@ -25,7 +25,8 @@ With `--session meeting`, a meeting is run instead, on a copy of the workspace m
 Meanwhile VmRSS and VmHWM are read from /proc/PID/status every 10 ms. A phase's peak is the
 process's high-water mark when it rose during the phase (exact), else the highest sample; "end"
 is VmRSS once the phase has settled (after a 1.5 s pause), what the screen holds on to. Printed:
-the median over the runs of each, in MB (2^20 bytes), and the session's peak (VmHWM at exit).
+the median over the runs of each, in MB (2^20 bytes), and the session's peak (VmHWM at exit); with
+`--session meeting`, also the seconds from `s` until the review queue shows its rows.
 
 The workspace is made once by benchmarks/generate.py and kept in --workspace (default
 /tmp/icm-bench-tui-50000, the one bench_tui.py uses).
@@ -179,7 +180,8 @@ class Terminal:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
-def browse(term: Terminal, actions: int, phase: Callable[[str], None], settle: Callable[[str], None]) -> None:
+def browse(term: Terminal, actions: int, phase: Callable[[str], None], settle: Callable[[str], None],
+           timings: dict[str, float]) -> None:
     """Home, the actions screen, filtering it, reports, home again."""
     total = f"{actions:,}"
     phase("home")
@@ -214,8 +216,12 @@ def browse(term: Terminal, actions: int, phase: Callable[[str], None], settle: C
     settle("back")
 
 
-def meeting(term: Terminal, actions: int, phase: Callable[[str], None], settle: Callable[[str], None]) -> None:
-    """Run the monthly review: its review queue, a captured action, the pulse, the end; then the actions screen."""
+def meeting(term: Terminal, actions: int, phase: Callable[[str], None], settle: Callable[[str], None],
+            timings: dict[str, float]) -> None:
+    """Run the monthly review: its review queue, a captured action, the pulse, the end; then the actions screen.
+
+    `timings["queue"]`: seconds from `s` (start the meeting) until the review queue's rows show.
+    """
     phase("home")
     term.wait(f"{actions} action items")
     settle("home")
@@ -226,8 +232,10 @@ def meeting(term: Terminal, actions: int, phase: Callable[[str], None], settle: 
     term.keys("Enter")  # the monthly review, first in the list
     term.wait("Who is present?")
     term.keys("s")
+    started = time.monotonic()
     term.wait("1/6 ")
     term.wait_match(REVIEW_ROW)  # the queue is read
+    timings["queue"] = time.monotonic() - started
     for _ in range(2):
         term.keys("k")  # carried over
         time.sleep(0.5)
@@ -288,6 +296,7 @@ def one_run(workspace: Path, actions: int, size: str, session: str) -> dict[str,
     sampler.start()
     hwm_at: dict[str, int] = {}
     ends: dict[str, int] = {}
+    timings: dict[str, float] = {}
     try:
 
         def phase(name: str) -> None:
@@ -300,7 +309,7 @@ def one_run(workspace: Path, actions: int, size: str, session: str) -> dict[str,
             ends[name] = rss
             hwm_at[name + ".end"] = hwm
 
-        {"browse": browse, "meeting": meeting}[session](term, actions, phase, settle)
+        {"browse": browse, "meeting": meeting}[session](term, actions, phase, settle, timings)
         peak = status_kb(term.pid)[1]
         term.keys("C-q")
     finally:
@@ -314,6 +323,7 @@ def one_run(workspace: Path, actions: int, size: str, session: str) -> dict[str,
         top = hwm_at[name + ".end"] if rose else sampler.peaks.get(name, 0)
         result[name] = {"peak": top / 1024, "end": ends[name] / 1024}
     result["session"] = {"peak": peak / 1024, "end": ends["back"] / 1024}
+    result["seconds"] = timings
     return result
 
 
@@ -336,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         run = one_run(workspace, args.actions, args.size, args.session)
         runs.append(run)
         if args.verbose:
-            print(f"  run {number + 1}: " + "  ".join(f"{k} {v['peak']:.0f}/{v['end']:.0f}" for k, v in run.items()))
+            print(f"  run {number + 1}: " + "  ".join(
+                f"{k} {v['peak']:.0f}/{v['end']:.0f}" for k, v in run.items() if k != "seconds"))
     print(f"  {'phase':<10} {'peak':>7} {'end':>7}   (peak: highest RSS in the phase; end: RSS once settled)")
     for name in [*SESSIONS[args.session], "session"]:
         peak = statistics.median(r[name]["peak"] for r in runs)
@@ -344,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "ok" if peak < TARGET_MB else "OVER"
         spread = f"(min {min(r[name]['peak'] for r in runs):.0f}, max {max(r[name]['peak'] for r in runs):.0f})"
         print(f"  {name:<10} {peak:7.1f} {end:7.1f}   {spread}  target < {TARGET_MB} MB {verdict}")
+    for name in runs[0]["seconds"]:
+        times = [r["seconds"][name] for r in runs]
+        print(f"  {name} shown after {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})")
     return 0
 
 
