@@ -28,7 +28,6 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from icm_tui.domain import lifecycle
@@ -36,6 +35,7 @@ from icm_tui.domain.dates import relative
 from icm_tui.domain.models import ActionSummary, Status
 from icm_tui.domain.org import Org
 from icm_tui.domain.query import ActionFilter
+from icm_tui.tui.widgets.line_list import LineList
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -489,7 +489,7 @@ class _Column:
     right: bool = False
 
 
-class ActionTable(ScrollView, can_focus=True):
+class ActionTable(LineList, can_focus=True):
     """Action items, one per line, with a fixed header and a cursor; draws only the visible rows."""
 
     DEFAULT_CSS = """
@@ -558,9 +558,6 @@ class ActionTable(ScrollView, can_focus=True):
         def control(self) -> "ActionTable":
             return self.table
 
-    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
-    """Index of the highlighted row in the shown list."""
-
     placeholder: reactive[str] = reactive("Loading action items…")
     """What the table says when it has no rows."""
 
@@ -624,10 +621,11 @@ class ActionTable(ScrollView, can_focus=True):
         self.cursor = index
         self.refresh()
 
-    # ------------------------------------------------------------------ cursor
+    def row_count(self) -> int:
+        """How many rows are shown."""
+        return len(self._rows)
 
-    def validate_cursor(self, value: int) -> int:
-        return max(0, min(value, len(self._rows) - 1)) if self._rows else 0
+    # ------------------------------------------------------------------ cursor
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
@@ -637,39 +635,14 @@ class ActionTable(ScrollView, can_focus=True):
             self._highlighted = row
             self.post_message(self.Highlighted(self, row))
 
-    def _visible_rows(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def _scroll_cursor_into_view(self) -> None:
-        top = self.scroll_offset.y
-        height = self._visible_rows()
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
-
-    def action_move(self, delta: int) -> None:
-        """Move the cursor up or down."""
-        self.cursor += delta
-
-    def action_page(self, direction: int) -> None:
-        """Move the cursor a screenful."""
-        self.cursor += direction * self._visible_rows()
-
-    def action_jump(self, index: int) -> None:
-        """First (0) or last (-1) row."""
-        self.cursor = index if index >= 0 else len(self._rows) - 1
-
     def action_select(self) -> None:
         """Open the highlighted item."""
         if (row := self.current) is not None:
             self.post_message(self.Selected(self, row))
 
     def _on_click(self, event: events.Click) -> None:
-        if event.y <= 0:
-            return
-        index = self.scroll_offset.y + event.y - 1
-        if 0 <= index < len(self._rows):
+        index = self.row_at(event.y)
+        if index is not None:
             self.cursor = index
             if event.chain >= 2:
                 self.action_select()

@@ -1,21 +1,28 @@
-"""A `review` item: walk the open follow-ups of the series, oldest first, one key per outcome."""
+"""A `review` item: walk the open follow-ups of the series, oldest first, one key per outcome.
+
+The queue of a series that never met is every escalated item (~20,000 at 50,000 items): it is
+kept in a `RowSet` (columns, no object per item) and drawn by a `LineTable`, which makes the
+cells of the rows on screen only.
+"""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from icm_tui.domain.dates import DATE_FORMS, parse_date
-from icm_tui.domain.lifecycle import Verb, due_label, is_escalated, is_overdue
+from icm_tui.domain.lifecycle import Verb, due_label
 from icm_tui.domain.models import ActionItem, ActionSummary, Meeting, ReviewOutcome, Status
 from icm_tui.errors import BadInput
+from icm_tui.tui.widgets.action_table import ActionRow, RowSet
+from icm_tui.tui.widgets.line_table import LineTable
 from icm_tui.tui.widgets.meeting import MeetingUpdated, fit
 
 if TYPE_CHECKING:
@@ -26,13 +33,55 @@ STATUS_STYLE = {
     Status.CLOSED: "dim green", Status.DROPPED: "dim",
 }
 
+COLUMNS = ("Ref", "Status", "Due", "Title", "Owner", "Carry", "This meeting", "For")
+
+
+def outcome_text(outcome: ReviewOutcome | None) -> str:
+    """What the "This meeting" column says of an outcome: `done→closed ★4`, `seen (carried)`, or nothing."""
+    if outcome is None:
+        return ""
+    done = f"{outcome.old}→{outcome.new}" if outcome.old != outcome.new else "seen"
+    if outcome.score:
+        done += f" ★{outcome.score}"
+    if outcome.carried:
+        done += " (carried)"
+    return done
+
+
+def row_cells(row: ActionRow, outcome: ReviewOutcome | None) -> list[tuple[str, str]]:
+    """One queued item's cells as (text, style), in `COLUMNS` order."""
+    names = row.names
+    flags = "!" if row.escalated else ""
+    return [
+        (row.ref + flags, "bold magenta" if flags else ""),
+        (row.status.value, STATUS_STYLE.get(row.status, "")),
+        (due_label(row, row.today), "bold red" if row.overdue else ""),  # type: ignore[arg-type]
+        (fit(row.title, 28), ""),
+        (names.person(row.owner), ""),
+        (str(row.carry), ""),
+        (outcome_text(outcome), "green" if outcome else ""),
+        (names.department(row.requester) or "—", ""),
+    ]
+
+
+def column_widths(rows: RowSet, outcomes: dict[str, ReviewOutcome]) -> list[int]:
+    """The widest cell of each column, in terminal cells (off the event loop: it visits every row)."""
+    widths = [0] * len(COLUMNS)
+    for index in range(len(rows)):
+        row = rows.row(index)
+        for column, (text, _) in enumerate(row_cells(row, outcomes.get(row.ref))):
+            width = cell_len(text) if "\n" not in text else max(map(cell_len, text.split("\n")))
+            if width > widths[column]:
+                widths[column] = width
+    return widths
+
 
 class ReviewPanel(Vertical, can_focus=False):
     """The review queue as a table, the highlighted item's story below it."""
 
     DEFAULT_CSS = """
     ReviewPanel { height: 1fr; }
-    ReviewPanel > DataTable { height: 1fr; min-height: 4; }
+    ReviewPanel > LineTable { height: 1fr; min-height: 4; }
     ReviewPanel > #review-detail { height: auto; max-height: 6; padding: 0 1; background: $boost; }
     """
 
@@ -52,9 +101,9 @@ class ReviewPanel(Vertical, can_focus=False):
         super().__init__(id=id)
         self.meeting: Meeting | None = None
         """The meeting being run."""
-        self.queue: list[ActionSummary] = []
-        """The items walked, oldest first, as they stand now (without histories: see `_describe`)."""
-        self._columns: list = []
+        self.queue: RowSet | None = None
+        """The items walked, oldest first, as they stand now (without histories: see `_show_detail`)."""
+        self._outcome_map: dict[str, ReviewOutcome] = {}
         self.loaded = False
         """True once the queue has been read for this meeting."""
 
@@ -64,108 +113,85 @@ class ReviewPanel(Vertical, can_focus=False):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+        yield LineTable(*COLUMNS, id="review-table")
         yield Static(Text(""), id="review-detail")
 
-    def on_mount(self) -> None:
-        self._columns = self.query_one(DataTable).add_columns(
-            "Ref", "Status", "Due", "Title", "Owner", "Carry", "This meeting", "For"
-        )
+    @property
+    def table(self) -> LineTable:
+        """The queue's table."""
+        return self.query_one(LineTable)
 
     def focus_table(self) -> None:
         """Put the keyboard on the queue."""
-        self.query_one(DataTable).focus()
+        self.table.focus()
 
     def load(self, meeting: Meeting) -> None:
-        """Read the queue of this meeting (off the event loop)."""
+        """Read the queue of this meeting, in columns, and measure it (off the event loop)."""
         self.meeting = meeting
-        services = self.icm.services
-        self.icm.submit(lambda: services.review_queue(meeting.ref), self._show_queue)
+        services, org = self.icm.services, self.icm.org
+        outcomes = self._outcomes(meeting)
+
+        def read() -> tuple[RowSet, list[int]]:
+            rows = RowSet.build(services.review_queue(meeting.ref), services.today(), org)
+            return rows, column_widths(rows, outcomes)
+
+        self.icm.submit(read, self._show_queue)
 
     def update_meeting(self, meeting: Meeting) -> None:
-        """The meeting changed elsewhere: refresh the outcomes column (the rows whose outcome changed)."""
-        before = self._outcomes()
+        """The meeting changed elsewhere: draw again the rows whose outcome changed."""
+        before = self._outcome_map
         self.meeting = meeting
-        if self.loaded:
-            after = self._outcomes()
-            changed = {ref for ref in before.keys() | after.keys() if before.get(ref) != after.get(ref)}
-            for index, item in enumerate(self.queue):
-                if item.ref in changed:
-                    self._redraw_row(index, after)
+        after = self._outcome_map = self._outcomes(meeting)
+        if self.loaded and self.queue is not None:
+            for ref in before.keys() | after.keys():
+                if before.get(ref) != after.get(ref) and (index := self.queue.find(ref)) is not None:
+                    self.table.update_row(index)
 
-    def _redraw_row(self, index: int, outcomes: dict[str, ReviewOutcome]) -> None:
-        """Update one row's cells in place (a queue can hold thousands of rows: never re-add them all)."""
-        table = self.query_one(DataTable)
-        cells = self._cells(self.queue[index], outcomes.get(self.queue[index].ref), self.icm.services.today())
-        for column, cell in zip(self._columns, cells):
-            table.update_cell(self.queue[index].ref, column, cell)
-
-    def _show_queue(self, queue: list[ActionSummary]) -> None:
-        self.queue = queue
+    def _show_queue(self, result: tuple[RowSet, list[int]]) -> None:
+        rows, widths = result
+        self.queue = rows
         self.loaded = True
-        self._draw()
-        self._next_unreviewed(0)
-
-    def _outcomes(self) -> dict[str, ReviewOutcome]:
-        return {o.ref: o for o in self.meeting.reviewed} if self.meeting else {}
-
-    def _draw(self) -> None:
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        today = self.icm.services.today()
-        outcomes = self._outcomes()
-        for item in self.queue:
-            table.add_row(*self._cells(item, outcomes.get(item.ref), today), key=item.ref)
-        if not self.queue:
+        self._outcome_map = self._outcomes(self.meeting)
+        table = self.table
+        table.set_rows(len(rows), self._cells, widths, cursor=table.cursor if table.cursor < len(rows) else 0)
+        if not len(rows):
             self.query_one("#review-detail", Static).update(
                 Text("Nothing to review: no open items from earlier meetings of this series, none escalated. Press n for the next item.", style="italic")
             )
-        elif 0 <= row < len(self.queue):
-            table.move_cursor(row=row)
+        self._next_unreviewed(0)
 
-    def _cells(self, item: ActionSummary, outcome: ReviewOutcome | None, today: date) -> list[Text]:
-        org = self.icm.org
-        due = Text(due_label(item, today), style="bold red" if is_overdue(item, today) else "")
-        flags = "!" if is_escalated(item, today, org.thresholds) else ""
-        done = ""
-        if outcome is not None:
-            done = f"{outcome.old}→{outcome.new}" if outcome.old != outcome.new else "seen"
-            if outcome.score:
-                done += f" ★{outcome.score}"
-            if outcome.carried:
-                done += " (carried)"
-        return [
-            Text(item.ref + flags, style="bold magenta" if flags else ""),
-            Text(item.status.value, style=STATUS_STYLE.get(item.status, "")),
-            due,
-            Text(fit(item.title, 28)),
-            Text(org.person_name(item.owner)),
-            Text(str(item.carry)),
-            Text(done, style="green" if outcome else ""),
-            Text(f"{org.department_name(item.requester) or '—'}"),
-        ]
+    @staticmethod
+    def _outcomes(meeting: Meeting | None) -> dict[str, ReviewOutcome]:
+        return {o.ref: o for o in meeting.reviewed} if meeting else {}
+
+    def _cells(self, index: int) -> list[Text]:
+        """The cells of queue row `index` (asked for by the table for the rows it draws)."""
+        assert self.queue is not None
+        row = self.queue.row(index)
+        return [Text(text, style=style) for text, style in row_cells(row, self._outcome_map.get(row.ref))]
 
     @property
-    def current(self) -> ActionSummary | None:
+    def current(self) -> ActionRow | None:
         """The highlighted item."""
-        table = self.query_one(DataTable)
-        return self.queue[table.cursor_row] if 0 <= table.cursor_row < len(self.queue) else None
+        queue, cursor = self.queue, self.table.cursor
+        return queue.row(cursor) if queue is not None and 0 <= cursor < len(queue) else None
 
-    @on(DataTable.RowHighlighted)
-    def _describe(self, event: DataTable.RowHighlighted) -> None:
-        if not 0 <= event.cursor_row < len(self.queue):
+    @on(LineTable.Highlighted, "#review-table")
+    def _describe(self, event: LineTable.Highlighted) -> None:
+        if self.queue is None or not 0 <= event.index < len(self.queue):
             return
-        self._show_detail(self.queue[event.cursor_row])
+        self._show_detail(self.queue.row(event.index))
 
-    def _show_detail(self, item: ActionSummary) -> None:
+    def _show_detail(self, item: ActionRow | ActionSummary) -> None:
         """The highlighted item's story: its fields at once, its last events once read (store thread)."""
         org = self.icm.org
+        # A queue row has no priority nor meeting: they come with the whole item, a moment later.
+        priority = getattr(item, "priority", None)
+        origin = f" · {priority.value} · from {getattr(item, 'meeting', '') or 'outside a meeting'}" if priority else ""
         text = Text.assemble(
             (f"{item.ref} ", "bold"), Text(item.title), "\n",
             (f"{org.person_name(item.owner)} ({org.department_name(item.supplier)}) for "
-             f"{org.department_name(item.requester) or '—'} · due {item.due or '—'} · {item.priority.value}"
-             f" · from {item.meeting or 'outside a meeting'}", "dim"),
+             f"{org.department_name(item.requester) or '—'} · due {item.due or '—'}{origin}", "dim"),
         )
         history = getattr(item, "history", None)
         if history is None:  # a summary: read the whole item, then show it if still highlighted
@@ -189,11 +215,12 @@ class ReviewPanel(Vertical, can_focus=False):
             self._show_detail(item)
 
     def _next_unreviewed(self, start: int) -> None:
-        outcomes = self._outcomes()
-        order = list(range(start, len(self.queue))) + list(range(0, start))
-        for index in order:
-            if self.queue[index].ref not in outcomes:
-                self.query_one(DataTable).move_cursor(row=index)
+        if self.queue is None:
+            return
+        outcomes, refs = self._outcome_map, self.queue.refs
+        for index in [*range(start, len(refs)), *range(0, start)]:
+            if refs[index] not in outcomes:
+                self.table.cursor = index
                 return
 
     # ------------------------------------------------------------ outcomes
@@ -203,7 +230,7 @@ class ReviewPanel(Vertical, can_focus=False):
         if item is None or meeting is None:
             return
         services = self.icm.services
-        row = self.query_one(DataTable).cursor_row
+        row = self.table.cursor
 
         def run() -> tuple[ActionItem, Meeting]:
             after = services.review(meeting.ref, item.ref, verb or None, note=note, score=score, due=due)
@@ -212,12 +239,14 @@ class ReviewPanel(Vertical, can_focus=False):
         def done(result: tuple[ActionItem, Meeting]) -> None:
             after, saved = result
             self.meeting = saved
-            outcomes = self._outcomes()
-            for index, queued in enumerate(self.queue):
-                if queued.ref == after.ref:
-                    self.queue[index] = after
-                    self._redraw_row(index, outcomes)
-            self._next_unreviewed(min(row + 1, len(self.queue) - 1) if self.queue else 0)
+            self._outcome_map = self._outcomes(saved)
+            queue = self.queue
+            if queue is None:
+                return
+            if (index := queue.find(after.ref)) is not None:
+                queue.replaced(after)  # the row's columns, in place
+                self.table.update_row(index)
+            self._next_unreviewed(min(row + 1, len(queue) - 1) if len(queue) else 0)
             current = self.current
             if current is not None and current.ref == after.ref:  # the cursor stayed: no highlight event
                 self._show_detail(after)
