@@ -18,7 +18,7 @@ from icm_tui.tui.dialogs.capture import Captured, CaptureDialog
 from icm_tui.tui.screens.runner import RunnerScreen
 from icm_tui.tui.screens.summary import SummaryScreen
 
-from runner_helpers import NOW, Clock, make_app, make_workspace, settle, text_of
+from runner_helpers import NOW, Clock, make_app, make_workspace, seed_older_items, settle, text_of
 from runner_helpers import workspace_store  # noqa: F401 (a fixture)
 
 
@@ -200,3 +200,90 @@ async def test_home_counts_read_as_english(tmp_path, workspace_store):
         banner = text_of(app, "#home-banner")
         assert "1 meeting, 1 action item, 1 new request." in banner
         assert "1 new request\n" in text_of(app, "#home-counts") + "\n"
+
+
+async def test_review_keys_show_in_the_footer_when_the_queue_arrives_after_the_focus(tmp_path):
+    """On PostgreSQL the queue came after the keyboard was on the table: the footer kept none of x, s, o..."""
+    import threading
+
+    from textual.widgets._footer import FooterKey
+
+    from icm_tui.tui.widgets.review_panel import ReviewPanel
+
+    workspace = make_workspace(tmp_path)
+    store = MemoryStore()  # a slow register, whichever it is, is simulated below
+    seed_older_items(store, workspace, "weekly-coordination")
+    app = make_app(workspace, store, Clock(), agenda="weekly-coordination")
+    answered = threading.Event()
+    review_queue = app.services.review_queue
+
+    def slow_review_queue(*args, **kwargs):
+        answered.wait(10)  # the register answers once the table has the keyboard
+        return review_queue(*args, **kwargs)
+
+    app.services.review_queue = slow_review_queue  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")  # start: the runner opens on the review item
+        panel = None
+        for _ in range(200):
+            await pilot.pause()
+            if isinstance(app.screen, RunnerScreen) and app.screen.query(ReviewPanel):
+                panel = app.screen.query_one(ReviewPanel)
+                if panel.table.has_focus:
+                    break
+        assert panel is not None and panel.table.has_focus and not panel.loaded
+        answered.set()
+        await settle(app, pilot)
+        assert panel.loaded and panel.current is not None
+        shown = {key.key for key in app.screen.query(FooterKey)}
+        assert {"x", "s", "o", "b", "u", "t", "k"} <= shown, shown
+
+
+async def test_triage_keys_in_the_footer_follow_the_highlighted_request(tmp_path, monkeypatch):
+    """Accept and Decline stayed as drawn first: missing on a new request, offered for an accepted one."""
+    import threading
+
+    from textual.widgets._footer import FooterKey
+
+    import icm_tui.tui.widgets.triage_panel as triage_module
+
+    def offered() -> set[str]:
+        return {key.key for key in app.screen.query(FooterKey)} & {"a", "x"}
+
+    workspace = make_workspace(tmp_path)
+    app = make_app(workspace, MemoryStore(), Clock(), agenda="weekly-coordination")
+    app.services.add_request("VPN for new hires", requester="sales", supplier="it")
+    app.services.add_request("Faster invoices", requester="procurement", supplier="finance")
+    answered = threading.Event()
+    triage_list = triage_module.triage_list
+
+    def slow_triage_list(*args, **kwargs):
+        answered.wait(10)  # a slow register: the inbox arrives after the table has the keyboard
+        return triage_list(*args, **kwargs)
+
+    monkeypatch.setattr(triage_module, "triage_list", slow_triage_list)
+    async with app.run_test(size=(120, 40)) as pilot:
+        runner = await start_meeting(app, pilot)
+        runner.go_to(1)
+        panel = app.screen.query_one(triage_module.TriagePanel)
+        for _ in range(200):
+            await pilot.pause()
+            if panel.query_one("#triage-table").has_focus:
+                break
+        assert panel.query_one("#triage-table").has_focus and not panel.requests
+        answered.set()
+        await settle(app, pilot)
+        assert panel.current.ref == "R-1" and offered() == {"a", "x"}
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert panel.current.ref == "R-1" and panel.current.status.value == "accepted"
+        assert offered() == set()
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert panel.current.ref == "R-2" and offered() == {"a", "x"}
+        await pilot.press("up")
+        await settle(app, pilot)
+        assert offered() == set()

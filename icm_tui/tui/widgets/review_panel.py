@@ -159,6 +159,7 @@ class ReviewPanel(Vertical, can_focus=False):
                 Text("Nothing to review: no open items from earlier meetings of this series, none escalated. Press n for the next item.", style="italic")
             )
         self._next_unreviewed(0)
+        self.refresh_bindings()  # the keys depend on a current item: the footer was drawn before there was one
 
     @staticmethod
     def _outcomes(meeting: Meeting | None) -> dict[str, ReviewOutcome]:

@@ -124,6 +124,7 @@ class TriagePanel(Vertical, can_focus=False):
             )
         else:
             table.move_cursor(row=max(0, min(row, len(requests) - 1)))
+        self.refresh_bindings()  # Accept and Decline depend on the highlighted request's status
 
     @property
     def current(self) -> Request | None:
@@ -133,6 +134,7 @@ class TriagePanel(Vertical, can_focus=False):
 
     @on(DataTable.RowHighlighted)
     def _describe(self) -> None:
+        self.refresh_bindings()
         request = self.current
         if request is None:
             return
