@@ -17,6 +17,7 @@ from icm_tui.services import Services
 from icm_tui.store import MemoryStore, Store
 from icm_tui.tui.app import IcmApp
 from icm_tui.tui.dialogs import PromptDialog
+from icm_tui.tui.dialogs.capture import CaptureDialog
 from icm_tui.tui.dialogs.request import RequestDialog
 from icm_tui.tui.screens.requests import RequestsScreen
 from icm_tui.workspace import Workspace
@@ -77,14 +78,11 @@ async def test_accept_a_request_into_an_action(tmp_path, workspace_store):
 
         await pilot.press("a")
         await pilot.pause()
-        owner = app.screen
-        assert isinstance(owner, PromptDialog)
-        assert owner.query_one("#prompt-input").value == "zhang-wei"  # the supplier's lead is offered
-        owner.query_one("#prompt-input").value = ""
-        await pilot.press(*"Tom", "enter")  # a unique prefix of a name resolves
-        await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
-        await pilot.press(*"+3d", "enter")
+        dialog = app.screen
+        assert isinstance(dialog, CaptureDialog)  # the meeting triage's dialog, prefilled from the request
+        assert dialog.query_one("#capture-owner").value == "zhang-wei"  # the supplier's lead is offered
+        await pilot.press("tab", "ctrl+u", *"Tom", "enter")  # a unique prefix of a name resolves
+        await pilot.press(*"+3d", "enter", "enter")  # due, then Enter on priority saves
         await app.settle()
         await pilot.pause()
 

@@ -333,3 +333,51 @@ async def test_the_requests_cursor_stays_on_its_request_when_one_arrives_above_i
         await settle(app, pilot)
         assert [r.ref for r in app.screen.shown] == ["R-3", "R-2", "R-1"]
         assert app.screen.current.ref == "R-1"  # it was R-2, the request now at the cursor's old row
+
+
+async def test_accepting_on_the_requests_screen_is_the_capture_dialog_of_the_triage(backend, tmp_path):
+    """Same dialog, same prefill, same action item: from the requests screen and from a meeting's triage."""
+    from icm_tui.tui.screens.requests import RequestsScreen
+
+    async with requests_screen(backend, tmp_path, size=(80, 24)) as (app, pilot):
+        app.services.add_request("Two more monitors for the sales floor", requester="sales", supplier="it", service="laptops")
+        await pilot.press("a")  # R-1, the oldest waiting
+        await settle(app, pilot)
+        assert isinstance(app.screen, CaptureDialog)
+        assert shown(app, ".capture-title") == "Accept R-1: Sales asks IT"
+        assert [field(app, name).value for name in CaptureDialog.FIELDS] == [
+            "Two more monitors for the sales floor", "zhang-wei", "Sales", "2026-12-03", "normal",
+        ]
+        assert field(app, "requester").disabled
+        await pilot.press("tab", "tab", "tab", "ctrl+u", *"hi")  # priority, on the last field
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RequestsScreen)
+        assert "accepted → A-1" in text_of(app, "#requests-detail-text")
+
+        # Then R-3, the same need, in a meeting's triage.
+        app.open_agenda(str(app.workspace.agendas_dir / "weekly-coordination.yaml"))
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press("down", "a")  # below R-2 (to HR)
+        await settle(app, pilot)
+        assert shown(app, ".capture-title") == "Accept R-3: Sales asks IT"
+        await pilot.press("tab", "tab", "tab", "ctrl+u", *"hi", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RunnerScreen)
+
+        store = app.store
+        screen_made, triage_made = (store.action(ref) for ref in ("A-1", "A-2"))
+
+        def what(item):
+            return (item.title, item.owner, item.supplier, item.requester, str(item.due), item.priority.value, item.service)
+
+        assert what(screen_made) == what(triage_made) == (
+            "Two more monitors for the sales floor", "zhang-wei", "it", "sales", "2026-12-03", "high", "laptops",
+        )
+        assert (screen_made.request, triage_made.request) == ("R-1", "R-3")
+        assert {r.ref: r.action for r in store.requests() if r.action} == {"R-1": "A-1", "R-3": "A-2"}

@@ -18,17 +18,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from icm_tui.domain.dates import DATE_FORMS, parse_date
 from icm_tui.domain.lifecycle import ARCHIVED
 from icm_tui.domain.models import ActionItem, Request, RequestStatus
-from icm_tui.errors import BadInput
 from icm_tui.tui.dialogs import PromptDialog
-from icm_tui.domain.names import resolve_person
 from icm_tui.tui.dialogs.request import NewRequest, RequestDialog
 from icm_tui.tui.messages import StoreChanged
 
 if TYPE_CHECKING:
     from icm_tui.tui.app import IcmApp
+    from icm_tui.tui.dialogs.capture import Captured
 
 SHOWN = 500
 """At most this many requests in the list (the inbox of new ones is short; history can be long)."""
@@ -58,9 +56,11 @@ HELP = """\
 The inbox of the internal service desk: what departments asked each other for between
 meetings (`icm request add TITLE --from D --to D`). Each request is answered once:
 
-- `a` **accept**: it becomes an action item. You are asked for the owner (completion from
-  org.yaml; the supplying department's lead is offered) and a due date (`fri`, `+1w`,
-  `2026-12-04`; empty takes the service's target, if the request names a service).
+- `a` **accept**: it becomes an action item, in the same capture dialog as in a meeting's
+  triage: the request's title, the supplying department's lead as owner (a name that fits
+  several people is refused until you pick one), the due date the request's service promises
+  (`fri`, `+1w`, `2026-12-04` change it) and a priority. The requester is fixed; the
+  supplier stays the department the request was addressed to.
 - `d` **decline**: with the reason the requesting department will read.
 - `m` **merge**: fold it into an action item already under way (its ref, e.g. `A-42`); the
   item gets a note saying so.
@@ -90,7 +90,7 @@ class RequestsScreen(Screen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="requests.back"),
-        Binding("a", "accept", "Accept", tooltip="Accept into an action item (owner, due)", id="requests.accept"),
+        Binding("a", "accept", "Accept", tooltip="Accept into an action item (title, owner, due, priority)", id="requests.accept"),
         Binding("d", "decline", "Decline", tooltip="Decline, with a reason", id="requests.decline"),
         Binding("m", "merge", "Merge", tooltip="Merge into an existing action item", id="requests.merge"),
         Binding("n", "new", "New", tooltip="Raise a new request", id="requests.new"),
@@ -257,69 +257,22 @@ class RequestsScreen(Screen):
         self.reload()
 
     def action_accept(self) -> None:
-        """Accept the highlighted request into an action item: owner, then due date."""
+        """Accept the highlighted request into an action item, in the capture dialog the meeting's triage uses."""
+        from icm_tui.tui.dialogs.capture import CaptureDialog
+
         request = self._waiting()
         if request is None:
             return
-        org = self.icm.org
-        supplier = org.department(request.supplier)
-        people = sorted(org.people, key=lambda p: (p.department != request.supplier, p.id))
+        dialog = CaptureDialog.for_request(self.icm.org, self.icm.services.today(), request)
+        self.app.push_screen(dialog, lambda answer: answer and self._accept(request, answer))
 
-        def check_owner(text: str) -> str | None:
-            try:
-                resolve_person(org, text)
-            except BadInput as error:
-                return str(error)
-            return None
+    def _accept(self, request: Request, answer: Captured) -> None:
+        from icm_tui.tui.dialogs.capture import accept_request
 
-        def got_owner(owner: str | None) -> None:
-            if owner:
-                self._ask_due(request, resolve_person(org, owner))
-
-        self.app.push_screen(
-            PromptDialog(
-                f"Accept {request.ref} ({org.department_name(request.requester)} asks "
-                f"{org.department_name(request.supplier)}): who owns it?",
-                value=supplier.lead if supplier and supplier.lead else "",
-                placeholder="person id or name",
-                hint="→ accepts the completion; the owner's department delivers it.",
-                suggestions=[p.id for p in people] + [p.name for p in people],
-                check=check_owner,
-            ),
-            got_owner,
-        )
-
-    def _ask_due(self, request: Request, owner: str) -> None:
         services = self.icm.services
-        today = services.today()
-        service = self.icm.org.service(request.service) if request.service else None
-        default = (
-            f"empty: the {service.name} target, {service.target_days} days" if service and service.target_days
-            else "empty: no due date"
-        )
-
-        def check_due(text: str) -> str | None:
-            try:
-                parse_date(text, today)
-            except BadInput:
-                return f"not a date (use {DATE_FORMS})"
-            return None
-
-        def got_due(due: str | None) -> None:
-            if due is None:
-                return
-            when = parse_date(due, today) if due else None
-            self.icm.submit(
-                lambda: services.accept_request(request.ref, owner=owner, due=when),
-                lambda action: self._answered(request.ref, f"{request.ref} accepted as {action.ref}"),
-            )
-
-        self.app.push_screen(
-            PromptDialog(
-                f"Due date for {request.ref}", placeholder="fri, +3d, +2w, eom, 2026-12-04", hint=default,
-                required=False, suggestions=["today", "tomorrow", "eow", "eom", "+1w", "+2w", "+1m"], check=check_due,
-            ),
-            got_due,
+        self.icm.submit(
+            lambda: accept_request(services, request, answer),
+            lambda action: self._answered(request.ref, f"{request.ref} accepted as {action.ref}: {action.title}"),
         )
 
     def action_decline(self) -> None:
