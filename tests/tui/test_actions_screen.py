@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from runner_helpers import workspace_store  # noqa: F401 (a fixture)
+from runner_helpers import quick_idle, workspace_store  # noqa: F401 (fixtures)
 
 from icm_tui.domain.models import EventKind, Status
 from icm_tui.domain.org import Department, Org, Person

@@ -5,7 +5,7 @@ Store work off the event loop runs on each backend (`workspace_store`); the dial
 
 from __future__ import annotations
 
-from runner_helpers import workspace_store  # noqa: F401 (a fixture)
+from runner_helpers import quick_idle, workspace_store  # noqa: F401 (fixtures)
 
 from icm_tui.store import MemoryStore
 from icm_tui.tui.app import IcmApp

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from runner_helpers import Clock, make_app, make_workspace, settle, text_of
-from runner_helpers import workspace_store  # noqa: F401 (a fixture)
+from runner_helpers import quick_idle, workspace_store  # noqa: F401 (fixtures)
 
 from icm_tui.domain.agenda import Cadence
 from icm_tui.tui.screens.attendance import AttendanceScreen

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from rich.text import Text
-from runner_helpers import workspace_store  # noqa: F401 (a fixture)
+from runner_helpers import quick_idle, workspace_store  # noqa: F401 (fixtures)
 from textual.widgets import DataTable, Sparkline, Static, TabbedContent
 
 from icm_tui.domain.models import ActionItem

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from runner_helpers import NOW, Clock, make_app, make_workspace, settle
-from runner_helpers import workspace_store  # noqa: F401 (a fixture)
+from runner_helpers import quick_idle, workspace_store  # noqa: F401 (fixtures)
 
 from icm_tui.domain.loader import load_agenda, load_workspace_org
 from icm_tui.services import Services

@@ -19,7 +19,7 @@ from icm_tui.tui.screens.runner import RunnerScreen
 from icm_tui.tui.screens.summary import SummaryScreen
 
 from runner_helpers import NOW, Clock, make_app, make_workspace, seed_older_items, settle, text_of
-from runner_helpers import workspace_store  # noqa: F401 (a fixture)
+from runner_helpers import quick_idle, workspace_store  # noqa: F401 (fixtures)
 
 
 def burst(app, text: str) -> None:
