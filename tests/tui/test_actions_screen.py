@@ -276,8 +276,11 @@ async def test_reload_keeps_cursor_and_filter(tmp_path, workspace_store):
         services.add_action("Badge reader at the door", owner="zhang-wei", requester="hr", due=date(2026, 11, 1))
         services.note("A-5", "seen by the other terminal")
         screen.post_message(StoreChanged(external=True))
-        await app.settle()
-        await pilot.pause()
+        for _ in range(50):  # the reload is store-thread work and then a rebuild: wait for it, boundedly
+            await app.settle()
+            await pilot.pause(0.05)
+            if refs(screen) == ["A-6", "A-1", "A-5", "A-2"] and "seen by the other terminal" in detail_text(screen):
+                break
         assert refs(screen) == ["A-6", "A-1", "A-5", "A-2"]
         assert screen.query_one(ActionTable).current.ref == "A-5"  # same item, though it moved down
         assert screen.query_one("#actions-filter").value == "zhang"
