@@ -381,10 +381,11 @@ async def test_changes_by_another_process_appear(tmp_path, register):
                 capture_output=True, text=True, timeout=60, env=env,
             )
             assert done.returncode == 0, done.stderr
-            for _ in range(50):  # the app polls every second; allow up to 5 s
+            for _ in range(150):  # the app polls every second; allow up to 15 s on a loaded machine
                 await pilot.pause(0.1)
                 current = screen.query_one(ActionTable).current
-                if "A-6" in refs(screen) and current is not None and current.item.status is Status.IN_PROGRESS:
+                if ("A-6" in refs(screen) and current is not None and current.item.status is Status.IN_PROGRESS
+                        and "started from the command line" in detail_text(screen)):
                     break
             assert "A-6" in refs(screen)
             current = screen.query_one(ActionTable).current
