@@ -147,9 +147,10 @@ def _check_store_url(url: str | None) -> str | None:
     import re
 
     from icm_tui.errors import BadInput
+    from icm_tui.store import is_pg_url
 
     text = (url or "").strip()
-    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not text.lower().startswith(("postgresql://", "postgres://")):
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not is_pg_url(text):
         scheme = text.split("://", 1)[0]
         raise BadInput(f"--store: unsupported URL scheme {scheme!r}; give a postgresql:// URL or a folder")
     return url

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from icm_tui.store import is_pg_url
+
 RESTORE_HELP = """Bring a register back from a backup.
 
 \b
@@ -40,7 +42,7 @@ def _pg_url() -> str | None:
     """The PostgreSQL URL this workspace's register is on, or None for TinyDB (psycopg is only needed for the former)."""
     context = _context()
     url = (context.store_url or context.org.store or "").strip()
-    return url if url.lower().startswith(("postgresql://", "postgres://")) else None
+    return url if is_pg_url(url) else None
 
 
 def _data_dir() -> Path:
@@ -127,8 +129,6 @@ def _open_named(where: str, *, create: bool):
     from pathlib import Path
 
     from icm_tui.errors import StoreError
-    from icm_tui.store.pg_store import is_pg_url
-
     if is_pg_url(where):
         from icm_tui.store.pg_store import PgStore
 
@@ -142,9 +142,11 @@ def _open_named(where: str, *, create: bool):
 
 
 def _label(where: str) -> str:
-    from icm_tui.store.pg_store import describe_url, is_pg_url
+    if not is_pg_url(where):
+        return where
+    from icm_tui.store.pg_store import describe_url
 
-    return f"postgresql://{describe_url(where)}" if is_pg_url(where) else where
+    return f"postgresql://{describe_url(where)}"
 
 
 @db.command()

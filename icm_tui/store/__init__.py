@@ -3,10 +3,16 @@
 from icm_tui.store.base import Kind, Store
 from icm_tui.store.memory import MemoryStore
 
-__all__ = ["Kind", "MemoryStore", "Store", "open_store"]
+__all__ = ["Kind", "MemoryStore", "Store", "is_pg_url", "open_store"]
 
 
 STORE_ENV = "ICM_STORE"
+PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_pg_url(text: object) -> bool:
+    """True for a `postgresql://` (or `postgres://`) connection URL; telling needs no PostgreSQL driver."""
+    return isinstance(text, str) and text.strip().lower().startswith(PG_SCHEMES)
 
 
 def open_store(data_dir, *, create: bool = True, url: str | None = None, offline: bool = True) -> Store:
@@ -19,7 +25,7 @@ def open_store(data_dir, *, create: bool = True, url: str | None = None, offline
     import os
 
     url = url if url is not None else os.environ.get(STORE_ENV, "")
-    if url and url.strip().lower().startswith(("postgresql://", "postgres://")):
+    if is_pg_url(url):
         from icm_tui.store.pg_store import PgStore
 
         return PgStore(url, spool_dir=data_dir, offline=offline)

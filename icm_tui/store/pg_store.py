@@ -96,7 +96,6 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 SPOOL_FILE = "pg-spool.jsonl"
 SPOOL_LOCK = "pg-spool.lock"
-URL_SCHEMES = ("postgresql://", "postgres://")
 LOST = "lost the connection"
 PROBE_WAIT = 0.25
 """Seconds an offline store's caller waits for a reconnect it just started (see PgStore._connection)."""
@@ -109,11 +108,6 @@ _SUMMARY_DECODER = msgspec.json.Decoder(list[ActionSummary])
 _ATTEMPT_DECODER = msgspec.json.Decoder(Attempt)
 _ATTEMPT_IDS = uuid.UUID("5b0f6f3e-2f55-4a8e-9c61-6b1f3f0c1a7e")
 """Namespace of the op_ids of attempts copied in (uuid5 of their JSON): the same attempt is kept once."""
-
-
-def is_pg_url(text: str | os.PathLike[str] | None) -> bool:
-    """True for a `postgresql://` (or `postgres://`) connection URL."""
-    return isinstance(text, str) and text.strip().lower().startswith(URL_SCHEMES)
 
 
 def describe_url(url: str) -> str:
