@@ -167,7 +167,7 @@ def init() -> None:
 def copy(source: str, target: str) -> None:
     """Copy a whole register between TinyDB and PostgreSQL, keeping uids, refs and histories; compare counts and hashes."""
     from icm_tui.errors import StoreError
-    from icm_tui.store.pg_store import content_hash, copy_register
+    from icm_tui.store.admin import content_hash, copy_register
 
     with _open_named(source, create=False) as src, _open_named(target, create=True) as dst:
         copied = copy_register(src, dst)

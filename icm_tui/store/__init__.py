@@ -8,6 +8,10 @@ __all__ = ["Kind", "MemoryStore", "Store", "is_pg_url", "open_store"]
 
 STORE_ENV = "ICM_STORE"
 PG_SCHEMES = ("postgresql://", "postgres://")
+NO_PG_DRIVER = (
+    "a postgresql:// register needs the PostgreSQL driver, which is not installed here: "
+    "pip install 'icm-tui[postgresql]' (or pip install 'psycopg[binary]')"
+)
 
 
 def is_pg_url(text: object) -> bool:

@@ -6,15 +6,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
 
 from icm_tui.errors import BadInput, StoreError
 from icm_tui.store.backups import MANIFEST, Backups, Generation
-from icm_tui.store.base import Attempt, Kind
+from icm_tui.store.base import Attempt, Kind, Store, ref_number
 from icm_tui.store.locking import LockTimeout, StoreLock
 from icm_tui.store.storage import atomic_write, encode, read_bytes
 from icm_tui.store.tinydb_store import (
@@ -322,10 +327,6 @@ def write_register(folder: Path, records: dict[Kind, list]) -> None:
     """
     import datetime as _dt
 
-    import msgspec
-
-    from icm_tui.store.base import ref_number
-
     folder.mkdir(parents=True)
     for kind, found in records.items():
         size = DEFAULT_SHARD_SIZE[kind]
@@ -343,3 +344,44 @@ def write_register(folder: Path, records: dict[Kind, list]) -> None:
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
     atomic_write(folder / META_FILE, encode({META_TABLE: {"1": msgspec.to_builtins(meta)}}))
+
+
+# ------------------------------------------------------------ copying between any two stores
+
+
+@dataclass(frozen=True)
+class CopyLine:
+    """One kind's figures in `icm db copy`: how many records, and a hash of their content."""
+
+    kind: Kind
+    count: int
+    sha256: str
+
+
+def content_hash(store: Store, kind: Kind) -> CopyLine:
+    """How many records of `kind` a store holds and the SHA-256 of their JSON, in ref order."""
+    return records_hash(kind, store.all(kind))
+
+
+def records_hash(kind: Kind, records: Iterable[Any]) -> CopyLine:
+    """How many `records` there are and the SHA-256 of their JSON, in ref order (what `content_hash` says of a store)."""
+    digest = hashlib.sha256()
+    count = 0
+    for record in sorted(records, key=lambda r: ref_number(r.ref)):
+        digest.update(msgspec.json.encode(record))
+        digest.update(b"\n")
+        count += 1
+    return CopyLine(kind, count, digest.hexdigest())
+
+
+def copy_register(source: Store, target: Store, *, batch: int = 10_000) -> list[CopyLine]:
+    """Put every record of `source` into `target` (which must be empty), keeping uids and refs."""
+    for kind in Kind:
+        if target.all(kind):
+            raise StoreError(f"the target already holds {kind.value}; copy into an empty register")
+    for kind in Kind:
+        records = source.all(kind)
+        for start in range(0, len(records), batch):
+            target.put_many(kind, records[start:start + batch])
+    target.add_attempts(source.attempts())  # what `icm action show` lists with the histories
+    return [content_hash(source, kind) for kind in Kind]

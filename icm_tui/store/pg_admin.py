@@ -37,19 +37,21 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from icm_tui.domain import lifecycle
 from icm_tui.domain.models import EventKind, Status
 from icm_tui.errors import BadInput, StoreError
-from icm_tui.store.admin import Register, _aside_folder, write_register
+from icm_tui.store.admin import Register, _aside_folder, records_hash, write_register
 from icm_tui.store.base import Attempt, Kind
 from icm_tui.store.pg_store import (
     ACTION_COLUMNS, _DECODERS, _ENCODER, SPOOL_FILE, PgStore, _actor, _libpq_reason, _table, action_columns,
-    describe_url, extra_columns, extra_values, insert_attempts, migrate, migrations, records_hash,
+    describe_url, extra_columns, extra_values, insert_attempts, migrate, migrations,
 )
+
+# After pg_store, which turns a missing driver into one line (StoreError) instead of a traceback.
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
+from psycopg.conninfo import conninfo_to_dict  # noqa: E402
 
 MAX_LINES = 50
 """Problems listed per kind; the rest are counted on one line."""

@@ -79,17 +79,21 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from icm_tui.domain.models import ActionSummary
 from icm_tui.errors import IcmError, StoreError, UnknownRef
+from icm_tui.store import NO_PG_DRIVER
+
+try:  # an optional dependency: one line for the user, not a traceback
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict
+except ImportError as missing:
+    raise StoreError(NO_PG_DRIVER) from missing
 from icm_tui.store.base import Attempt, Kind, R, Store, lost_race, lost_race_error, ref_number
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -191,15 +195,6 @@ def _unsure(error: Unreachable) -> Unreachable:
 
 class _Conflict(Exception):
     """An offline change and the server's record changed the same field differently."""
-
-
-@dataclass(frozen=True)
-class CopyLine:
-    """One kind's figures in `icm db copy`: how many records, and a hash of their content."""
-
-    kind: Kind
-    count: int
-    sha256: str
 
 
 class PgStore(Store):
@@ -1270,22 +1265,6 @@ def migrate(conn: psycopg.Connection, where: str = "") -> int:
         return known[-1][0]
 
 
-def content_hash(store: Store, kind: Kind) -> CopyLine:
-    """How many records of `kind` a store holds and the SHA-256 of their JSON, in ref order."""
-    return records_hash(kind, store.all(kind))
-
-
-def records_hash(kind: Kind, records: Iterable[Any]) -> CopyLine:
-    """How many `records` there are and the SHA-256 of their JSON, in ref order (what `content_hash` says of a store)."""
-    digest = hashlib.sha256()
-    count = 0
-    for record in sorted(records, key=lambda r: ref_number(r.ref)):
-        digest.update(_ENCODER.encode(record))
-        digest.update(b"\n")
-        count += 1
-    return CopyLine(kind, count, digest.hexdigest())
-
-
 def insert_attempts(conn: psycopg.Connection, attempts: Iterable[Attempt]) -> int:
     """Keep attempts made elsewhere in the op log (in the caller's transaction), each once; how many were new.
 
@@ -1304,16 +1283,3 @@ def insert_attempts(conn: psycopg.Connection, attempts: Iterable[Attempt]) -> in
              attempt.kind, attempt.ref, doc),
         ).rowcount
     return added
-
-
-def copy_register(source: Store, target: Store, *, batch: int = 10_000) -> list[CopyLine]:
-    """Put every record of `source` into `target` (which must be empty), keeping uids and refs."""
-    for kind in Kind:
-        if target.all(kind):
-            raise StoreError(f"the target already holds {kind.value}; copy into an empty register")
-    for kind in Kind:
-        records = source.all(kind)
-        for start in range(0, len(records), batch):
-            target.put_many(kind, records[start:start + batch])
-    target.add_attempts(source.attempts())  # what `icm action show` lists with the histories
-    return [content_hash(source, kind) for kind in Kind]

@@ -17,7 +17,8 @@ pytest.importorskip("psycopg")
 sys.path.insert(0, str(REPO / "benchmarks"))
 from bench_report import generate  # noqa: E402
 
-from icm_tui.store.pg_store import PgStore, content_hash  # noqa: E402
+from icm_tui.store.admin import content_hash
+from icm_tui.store.pg_store import PgStore  # noqa: E402
 
 
 def copy(tmp_path, source: str, target: str, code: int = 0) -> str:
